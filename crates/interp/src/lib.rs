@@ -1,0 +1,1 @@
+//! Interpreter of Tile IR with Triton's semantics and exact memory checking.

@@ -1,0 +1,1 @@
+//! Printers from SIMT IR to MSL and WGSL.

@@ -1,0 +1,1 @@
+//! Python bindings: the triton_metal._core extension module.

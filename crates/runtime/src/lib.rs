@@ -1,0 +1,1 @@
+//! Runtime on wgpu: devices, buffers, pipeline cache, launch.
