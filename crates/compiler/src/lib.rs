@@ -1,1 +1,108 @@
 //! The pipeline in one call: source → Tile IR → passes → layouts/SIMT → MSL or WGSL.
+//!
+//! Every stage's text is kept in the result (`asm` in Python, `--emit` in the CLI), so a user
+//! can see what each stage made of their kernel.
+
+use tm_core::{CompileError, Dialect, KernelAbi, Loc, Target};
+use tm_frontend::{ArgSpec, FunctionSource};
+use tm_tile::Function;
+
+/// Launch options that change the compiled code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Options {
+    /// Simdgroups per program instance (Triton's warps).
+    pub num_warps: u32,
+    /// Accepted for Triton compatibility; software pipelining is not implemented yet.
+    pub num_stages: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            num_warps: 4,
+            num_stages: 3,
+        }
+    }
+}
+
+/// A kernel compiled for one target.
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub name: String,
+    /// The optimized Tile IR, which the interpreter runs.
+    pub tile: Function,
+    pub tile_text: String,
+    pub simt_text: String,
+    /// MSL or WGSL, per `Target::dialect`.
+    pub code: String,
+    pub dialect: Dialect,
+    pub abi: KernelAbi,
+}
+
+/// Source to verified, optimized Tile IR. What the interpreter runs and what every backend
+/// starts from.
+pub fn compile_tile(src: &FunctionSource, args: &[ArgSpec]) -> Result<Function, CompileError> {
+    let mut func = tm_frontend::lower(src, args)?;
+    verify(&func, "the frontend")?;
+    tm_tile::passes::run_default_pipeline(&mut func);
+    verify(&func, "optimization")?;
+    Ok(func)
+}
+
+/// Source to code for `target`.
+pub fn compile(
+    src: &FunctionSource,
+    args: &[ArgSpec],
+    options: &Options,
+    target: &Target,
+) -> Result<Compiled, CompileError> {
+    let tile = compile_tile(src, args)?;
+    lower_tile(tile, options, target)
+}
+
+/// Tile IR to code for `target` (also used by the CLI on parsed Tile IR text).
+pub fn lower_tile(
+    tile: Function,
+    options: &Options,
+    target: &Target,
+) -> Result<Compiled, CompileError> {
+    if !options.num_warps.is_power_of_two() || options.num_warps > 32 {
+        return Err(CompileError::general(format!(
+            "num_warps must be a power of two between 1 and 32, got {}",
+            options.num_warps
+        )));
+    }
+    let kernel = tm_simt::lower(&tile, target, options.num_warps)
+        .map_err(|e| located(&tile, e.loc, &e.message))?;
+    let code = match target.dialect {
+        Dialect::Msl => tm_printers::print_msl(&kernel),
+        Dialect::Wgsl => tm_printers::print_wgsl(&kernel),
+    }
+    .map_err(|e| CompileError::general(e.to_string()))?;
+    Ok(Compiled {
+        name: tile.name.clone(),
+        tile_text: tm_tile::print(&tile),
+        simt_text: tm_simt::print(&kernel),
+        code,
+        dialect: target.dialect,
+        abi: kernel.abi.clone(),
+        tile,
+    })
+}
+
+/// A failed internal check is a compiler bug; it is still reported, never a panic.
+fn verify(func: &Function, after: &str) -> Result<(), CompileError> {
+    tm_tile::verify(func).map_err(|e| {
+        CompileError::general(format!(
+            "internal compiler error: invalid Tile IR after {after}: {e}"
+        ))
+    })
+}
+
+/// Turn a backend error at an op's location into a positioned CompileError.
+fn located(func: &Function, loc: Loc, message: &str) -> CompileError {
+    match func.files.get(loc.file as usize) {
+        Some(file) if loc.is_known() => CompileError::at(file, loc.line, loc.col, message),
+        _ => CompileError::general(message.to_string()),
+    }
+}

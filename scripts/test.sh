@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Sets up, then runs every test: the Rust workspace and the Python suite, on lavapipe, the
+# MSL emulator and the interpreter.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+# A missing Vulkan driver must fail the GPU tests, not skip them.
+export TRITON_METAL_REQUIRE_GPU=1
+cargo test --release --workspace --exclude triton-metal-python
+.venv/bin/python -m pytest -q tests
