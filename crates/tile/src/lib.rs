@@ -7,12 +7,22 @@
 
 pub use tm_core::{Arena, Handle};
 
+pub mod builder;
 pub mod func;
 pub mod ops;
+pub mod parse;
+pub mod passes;
+pub mod print;
 pub mod types;
+pub mod verify;
 
+pub use builder::Builder;
 pub use func::{Block, BlockId, Function, Op, OpId, Param, Value, ValueDef, ValueId};
 pub use ops::{
     AtomicOp, BinaryOp, CmpPred, InputPrecision, Literal, MemScope, MemSem, OpKind, UnaryOp,
 };
+pub use parse::{parse, ParseError};
+pub use passes::{cse, dce, fold, run_default_pipeline};
+pub use print::print;
 pub use types::{Elem, ScalarType, Type};
+pub use verify::{verify, VerifyError};

@@ -155,7 +155,10 @@ pub enum OpKind {
     /// `tl.num_programs(axis)`, i32.
     NumPrograms(u8),
     /// `tl.arange(start, end)`: tensor<(end-start)xi32>.
-    MakeRange { start: i32, end: i32 },
+    MakeRange {
+        start: i32,
+        end: i32,
+    },
 
     // --- shape ops ------------------------------------------------------------------------
     /// Scalar to tensor.
@@ -165,7 +168,9 @@ pub enum OpKind {
     /// Insert a size-1 dimension at `axis`.
     ExpandDims(u32),
     /// Same elements in row-major order, new shape. `can_reorder` as in Triton's `view`.
-    Reshape { can_reorder: bool },
+    Reshape {
+        can_reorder: bool,
+    },
     /// Result dimension i is operand dimension `perm[i]`.
     Permute(Vec<u32>),
     /// Two tensors of one shape into one with a new minor dimension of size 2.
@@ -198,7 +203,9 @@ pub enum OpKind {
         volatile: bool,
     },
     /// Operands: ptr, value, [mask].
-    Store { has_mask: bool },
+    Store {
+        has_mask: bool,
+    },
     /// Operands: ptr, value, [mask]. Result: the old values.
     AtomicRmw {
         op: AtomicOp,
@@ -207,15 +214,23 @@ pub enum OpKind {
         scope: MemScope,
     },
     /// Operands: ptr, compare, value. Result: the old values.
-    AtomicCas { sem: MemSem, scope: MemScope },
+    AtomicCas {
+        sem: MemSem,
+        scope: MemScope,
+    },
 
     // --- reductions, scans, matrix ---------------------------------------------------------
     /// Operands: N tensors of one shape. One region with 2N block arguments (accumulators,
     /// then the new elements) that yields N values. Results: N tensors with `axis` removed
     /// (scalars when the operands are 1-D).
-    Reduce { axis: u32 },
+    Reduce {
+        axis: u32,
+    },
     /// As `Reduce`, results keep the operands' shape.
-    Scan { axis: u32, reverse: bool },
+    Scan {
+        axis: u32,
+        reverse: bool,
+    },
     /// Operands: a [.., M, K], b [.., K, N], acc [.., M, N]. Result: like acc.
     Dot {
         precision: InputPrecision,
@@ -243,9 +258,14 @@ pub enum OpKind {
 
     // --- debugging and hints ------------------------------------------------------------
     /// `tl.device_assert(cond, msg)`. Operand: i1 condition (scalar or tensor).
-    Assert { message: String },
+    Assert {
+        message: String,
+    },
     /// `tl.device_print(prefix, *args)`.
-    Print { prefix: String, hex: bool },
+    Print {
+        prefix: String,
+        hex: bool,
+    },
     /// `tl.debug_barrier()`.
     Barrier,
     /// Value hints (`tl.multiple_of`, `tl.max_contiguous`, `tl.max_constancy`): the result
