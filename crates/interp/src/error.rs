@@ -1,0 +1,134 @@
+//! What can go wrong while running a kernel, with enough context to find it in the source.
+
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InterpError {
+    /// A load, store or atomic through an unmasked lane outside its buffer.
+    OutOfBounds {
+        kernel: String,
+        file: String,
+        line: u32,
+        col: u32,
+        /// The source line of the access (empty when unknown).
+        source_line: String,
+        program_id: [u32; 3],
+        /// The element offset the lane computed, in elements of the pointee type.
+        index: i64,
+        /// Number of elements in the buffer.
+        buffer_len: usize,
+        /// The kernel parameter the pointer was derived from.
+        buffer: String,
+        /// "load", "store" or "atomic".
+        access: &'static str,
+    },
+    /// `tl.device_assert` with a false lane.
+    AssertionFailed {
+        kernel: String,
+        file: String,
+        line: u32,
+        col: u32,
+        source_line: String,
+        program_id: [u32; 3],
+        /// Multi-index of the first failing lane (empty for a scalar condition).
+        lane: Vec<u32>,
+        message: String,
+    },
+    /// The arguments do not fit the kernel's parameters.
+    Arguments { kernel: String, reason: String },
+    /// An op the interpreter cannot run on these operands (an ill-formed program or a
+    /// construct not supported yet).
+    Op {
+        kernel: String,
+        file: String,
+        line: u32,
+        col: u32,
+        program_id: [u32; 3],
+        op: &'static str,
+        reason: String,
+    },
+}
+
+fn fmt_where(f: &mut fmt::Formatter<'_>, file: &str, line: u32, col: u32) -> fmt::Result {
+    if line == 0 {
+        f.write_str("at an unknown location")
+    } else {
+        write!(f, "at {file}:{line}:{col}")
+    }
+}
+
+fn fmt_pid(p: [u32; 3]) -> String {
+    format!("({}, {}, {})", p[0], p[1], p[2])
+}
+
+impl fmt::Display for InterpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            InterpError::OutOfBounds {
+                kernel,
+                file,
+                line,
+                col,
+                source_line,
+                program_id,
+                index,
+                buffer_len,
+                buffer,
+                access,
+            } => {
+                write!(f, "out-of-bounds {access} in kernel `{kernel}` ")?;
+                fmt_where(f, file, *line, *col)?;
+                write!(
+                    f,
+                    ", program_id {}: index {index} into `{buffer}`, a buffer of {buffer_len} elements",
+                    fmt_pid(*program_id)
+                )?;
+                if !source_line.is_empty() {
+                    write!(f, "\n{source_line}")?;
+                }
+                Ok(())
+            }
+            InterpError::AssertionFailed {
+                kernel,
+                file,
+                line,
+                col,
+                source_line,
+                program_id,
+                lane,
+                message,
+            } => {
+                write!(f, "device assertion failed in kernel `{kernel}` ")?;
+                fmt_where(f, file, *line, *col)?;
+                write!(f, ", program_id {}", fmt_pid(*program_id))?;
+                if !lane.is_empty() {
+                    let l: Vec<String> = lane.iter().map(|x| x.to_string()).collect();
+                    write!(f, ", idx ({})", l.join(", "))?;
+                }
+                write!(f, ": {message}")?;
+                if !source_line.is_empty() {
+                    write!(f, "\n{source_line}")?;
+                }
+                Ok(())
+            }
+            InterpError::Arguments { kernel, reason } => {
+                write!(f, "bad arguments for kernel `{kernel}`: {reason}")
+            }
+            InterpError::Op {
+                kernel,
+                file,
+                line,
+                col,
+                program_id,
+                op,
+                reason,
+            } => {
+                write!(f, "cannot run `{op}` in kernel `{kernel}` ")?;
+                fmt_where(f, file, *line, *col)?;
+                write!(f, ", program_id {}: {reason}", fmt_pid(*program_id))
+            }
+        }
+    }
+}
+
+impl std::error::Error for InterpError {}
