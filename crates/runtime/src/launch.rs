@@ -1,0 +1,211 @@
+//! Launching a pipeline: argument checks against the ABI and the device, the grid header,
+//! bind groups, and recording into the stream.
+
+use std::sync::Arc;
+
+use tm_core::KernelAbi;
+
+use crate::bind_cache::BindKey;
+use crate::buffer::GpuBuffer;
+use crate::device::{lock, GpuDevice};
+use crate::pipeline::GpuPipeline;
+use crate::stream::BATCH_LAUNCHES;
+use crate::RuntimeError;
+
+impl GpuDevice {
+    /// Records one launch of `pipeline` over the logical `grid`. `scalars` is the kernel's
+    /// scalar buffer (`abi.scalar_bytes` long) with the header left for us to write;
+    /// `buffers` follow `abi.buffers` in order. The launch runs asynchronously: reads and
+    /// `synchronize` wait for it. A grid with a zero dimension launches nothing.
+    pub fn launch(
+        &self,
+        pipeline: &GpuPipeline,
+        grid: [u32; 3],
+        scalars: &mut [u8],
+        buffers: &[&GpuBuffer],
+    ) -> Result<(), RuntimeError> {
+        let abi = &pipeline.inner.abi;
+        let invalid = |reason: String| RuntimeError::InvalidLaunch {
+            entry: abi.entry.clone(),
+            reason,
+        };
+        let me = Arc::as_ptr(&self.shared);
+        if pipeline.inner.owner != me as usize {
+            return Err(invalid("the pipeline was built on another device".into()));
+        }
+        if scalars.len() != abi.scalar_bytes as usize {
+            return Err(invalid(format!(
+                "scalar buffer of {} bytes, the kernel expects {}",
+                scalars.len(),
+                abi.scalar_bytes
+            )));
+        }
+        if buffers.len() != abi.buffers.len() {
+            return Err(invalid(format!(
+                "{} buffers given, the kernel takes {}",
+                buffers.len(),
+                abi.buffers.len()
+            )));
+        }
+        let max_binding = self.shared.limits.max_storage_buffer_binding_size;
+        for (i, b) in buffers.iter().enumerate() {
+            if b.inner.owner.as_ptr() != me {
+                return Err(invalid(format!("buffer {i} belongs to another device")));
+            }
+            if b.capacity() > max_binding {
+                return Err(invalid(format!(
+                    "buffer {i} has {} bytes; this device binds at most {max_binding} bytes per buffer",
+                    b.capacity()
+                )));
+            }
+        }
+        if grid.contains(&0) {
+            return Ok(());
+        }
+        let max_dim = self.shared.target.max_grid_dim;
+        let (dispatch, header) = KernelAbi::dispatch(grid, max_dim);
+        // The prologue computes the linear program id in u32 (see CONVENTIONS.md); the
+        // largest one it can form must fit.
+        let largest = (dispatch[0] as u64 - 1)
+            + dispatch[0] as u64
+                * ((dispatch[1] as u64 - 1) + max_dim as u64 * (dispatch[2] as u64 - 1));
+        if dispatch[2] > max_dim || largest > u32::MAX as u64 {
+            return Err(invalid(format!(
+                "grid {grid:?} has more programs than one launch can number (2^32)"
+            )));
+        }
+        for (word, value) in scalars.chunks_exact_mut(4).zip(header) {
+            word.copy_from_slice(&value.to_le_bytes());
+        }
+        self.record_dispatch(pipeline, dispatch, scalars, buffers);
+        Ok(())
+    }
+
+    fn record_dispatch(
+        &self,
+        pipeline: &GpuPipeline,
+        dispatch: [u32; 3],
+        scalars: &[u8],
+        buffers: &[&GpuBuffer],
+    ) {
+        let device = &self.shared.device;
+        let p = &pipeline.inner;
+        let mut stream = lock(&self.shared.stream);
+
+        let offset = match stream.reserve_scalars(scalars.len() as u64) {
+            Some(o) => o,
+            None => {
+                self.flush_stream(&mut stream);
+                // An empty arena holds any scalar buffer the ABI check let through.
+                0
+            }
+        };
+        stream.scalars.resize(offset as usize, 0);
+        stream.scalars.extend_from_slice(scalars);
+
+        let copies = alias_copies(p.abi.buffers.iter().map(|b| b.writes), buffers);
+        let bind_group = if copies.iter().all(Option::is_none) {
+            let key = BindKey {
+                pipeline: p.id,
+                buffers: buffers.iter().map(|b| b.id()).collect(),
+            };
+            let cached = lock(&self.shared.bind_groups).get(&key);
+            match cached {
+                Some(g) => g,
+                None => {
+                    let raw: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.raw()).collect();
+                    let g = self.bind_group(pipeline, &stream.arena, &raw);
+                    lock(&self.shared.bind_groups).insert(key, g.clone());
+                    g
+                }
+            }
+        } else {
+            // A buffer bound both read-only and writable is a usage conflict in WebGPU:
+            // the read-only bindings get a snapshot taken just before the launch.
+            let mut temps = Vec::new();
+            for (i, needs_copy) in copies.iter().enumerate() {
+                if needs_copy.is_some() {
+                    let src = buffers[i].raw();
+                    let tmp = device.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some("alias snapshot"),
+                        size: src.size(),
+                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                        mapped_at_creation: false,
+                    });
+                    stream
+                        .encoder(device)
+                        .copy_buffer_to_buffer(src, 0, &tmp, 0, src.size());
+                    temps.push((i, tmp));
+                }
+            }
+            let raw: Vec<&wgpu::Buffer> = buffers
+                .iter()
+                .enumerate()
+                .map(|(i, b)| match temps.iter().find(|(j, _)| *j == i) {
+                    Some((_, t)) => t,
+                    None => b.raw(),
+                })
+                .collect();
+            self.bind_group(pipeline, &stream.arena, &raw)
+        };
+
+        let dynamic_offset = offset as u32;
+        let pass = stream.pass(device);
+        pass.set_pipeline(&p.pipeline);
+        pass.set_bind_group(0, &bind_group, &[dynamic_offset]);
+        pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
+        stream.launches += 1;
+        if stream.launches >= BATCH_LAUNCHES {
+            self.flush_stream(&mut stream);
+        }
+    }
+
+    fn bind_group(
+        &self,
+        pipeline: &GpuPipeline,
+        arena: &wgpu::Buffer,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let p = &pipeline.inner;
+        let mut entries = Vec::with_capacity(buffers.len() + 1);
+        entries.push(wgpu::BindGroupEntry {
+            binding: 0,
+            resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
+                buffer: arena,
+                offset: 0,
+                size: std::num::NonZeroU64::new(u64::from(p.abi.scalar_bytes)),
+            }),
+        });
+        for (b, raw) in p.abi.buffers.iter().zip(buffers) {
+            entries.push(wgpu::BindGroupEntry {
+                binding: b.binding,
+                resource: raw.as_entire_binding(),
+            });
+        }
+        self.shared
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: None,
+                layout: &p.layout,
+                entries: &entries,
+            })
+    }
+}
+
+/// For each buffer argument, Some(()) when it is bound read-only while the same
+/// allocation is also bound writable in this launch.
+fn alias_copies(writes: impl Iterator<Item = bool>, buffers: &[&GpuBuffer]) -> Vec<Option<()>> {
+    let writes: Vec<bool> = writes.collect();
+    buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let conflict = !writes[i]
+                && buffers
+                    .iter()
+                    .enumerate()
+                    .any(|(j, o)| j != i && writes[j] && o.id() == b.id());
+            conflict.then_some(())
+        })
+        .collect()
+}
