@@ -1,0 +1,450 @@
+//! `_core.compile` and `_core.Kernel`: a kernel compiled for one specialization on one device,
+//! its launch, and the text of every stage (`asm`).
+
+use pyo3::exceptions::{PyKeyError, PyNotImplementedError};
+use pyo3::prelude::*;
+use pyo3::types::PyList;
+
+use crate::device::Device;
+use crate::guard::guard;
+
+#[cfg(feature = "compiler")]
+pub use with_compiler::Kernel;
+
+/// Compile the source tree `tree` for `specs` on `device` (see convert.rs for the encodings).
+#[pyfunction]
+#[pyo3(signature = (device, tree, specs, num_warps, num_stages))]
+pub fn compile(
+    py: Python<'_>,
+    device: Py<Device>,
+    tree: &Bound<'_, PyAny>,
+    specs: &Bound<'_, PyList>,
+    num_warps: u32,
+    num_stages: u32,
+) -> PyResult<Kernel> {
+    guard("compile", || {
+        compile_impl(py, device, tree, specs, num_warps, num_stages)
+    })
+}
+
+#[cfg(not(feature = "compiler"))]
+#[pyclass(frozen, module = "triton_metal._core")]
+pub struct Kernel {}
+
+#[cfg(not(feature = "compiler"))]
+#[pymethods]
+impl Kernel {
+    fn asm(&self, key: &str) -> PyResult<String> {
+        Err(PyKeyError::new_err(key.to_string()))
+    }
+}
+
+#[cfg(not(feature = "compiler"))]
+fn compile_impl(
+    _py: Python<'_>,
+    _device: Py<Device>,
+    _tree: &Bound<'_, PyAny>,
+    _specs: &Bound<'_, PyList>,
+    _num_warps: u32,
+    _num_stages: u32,
+) -> PyResult<Kernel> {
+    Err(PyNotImplementedError::new_err(
+        "this build of triton_metal has no compiler",
+    ))
+}
+
+#[cfg(feature = "compiler")]
+use with_compiler::compile_impl;
+
+#[cfg(feature = "compiler")]
+mod with_compiler {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use pyo3::exceptions::{PyKeyError, PyRuntimeError, PyValueError};
+    use pyo3::prelude::*;
+    use pyo3::types::PyList;
+    use tm_compiler::{Compiled, Options};
+    use tm_core::{CompileError, Dialect, KernelAbi, Target};
+    use tm_frontend::{ArgSpec, FunctionSource};
+
+    use crate::convert;
+    use crate::device::{Device, Engine};
+    use crate::errors::{compile_error, reindent, Indent};
+    use crate::guard::guard;
+    use crate::pack::{self, HostArray};
+
+    /// How this kernel runs on its device.
+    enum Exec {
+        #[cfg(feature = "gpu")]
+        Gpu {
+            pipeline: tm_runtime::GpuPipeline,
+            abi: KernelAbi,
+        },
+        #[cfg(feature = "emu")]
+        Emu {
+            kernel: tm_msl_emu::EmuKernel,
+            abi: KernelAbi,
+        },
+        #[cfg(feature = "interp")]
+        Interp { func: tm_tile::Function },
+        /// The device has no engine in this build (never constructed when all are built).
+        #[allow(dead_code)]
+        None,
+    }
+
+    #[pyclass(frozen, module = "triton_metal._core")]
+    pub struct Kernel {
+        device: Py<Device>,
+        src: Arc<FunctionSource>,
+        specs: Vec<ArgSpec>,
+        options: Options,
+        indents: Vec<Indent>,
+        #[pyo3(get)]
+        name: String,
+        #[pyo3(get)]
+        device_description: String,
+        /// What this device compiled: its target's stages, or None for the interpreter.
+        own: Option<Compiled>,
+        tile_text: String,
+        exec: Mutex<Exec>,
+        asm_cache: Mutex<HashMap<String, String>>,
+    }
+
+    pub fn compile_impl(
+        py: Python<'_>,
+        device: Py<Device>,
+        tree: &Bound<'_, PyAny>,
+        specs: &Bound<'_, PyList>,
+        num_warps: u32,
+        num_stages: u32,
+    ) -> PyResult<Kernel> {
+        let mut indents = Vec::new();
+        let src = convert::function_source(tree, &mut indents)?;
+        let specs = specs
+            .iter()
+            .map(|s| convert::arg_spec(&s))
+            .collect::<PyResult<Vec<_>>>()?;
+        let options = Options {
+            num_warps,
+            num_stages,
+        };
+        let located = |e: CompileError| compile_error(py, &reindent(e, &indents));
+        let dev = device.get();
+        let device_description = dev.description();
+        let (own, tile_text, exec) = match &dev.engine {
+            Engine::Interpreter => interp_exec(&src, &specs).map_err(located)?,
+            engine => {
+                let target = dev
+                    .target()
+                    .ok_or_else(|| PyRuntimeError::new_err("device without a target"))?;
+                let compiled =
+                    tm_compiler::compile(&src, &specs, &options, &target).map_err(located)?;
+                let exec = device_exec(engine, &compiled)?;
+                let tile_text = compiled.tile_text.clone();
+                (Some(compiled), tile_text, exec)
+            }
+        };
+        let name = match &own {
+            Some(c) => c.name.clone(),
+            None => src.name.clone(),
+        };
+        Ok(Kernel {
+            device,
+            src,
+            specs,
+            options,
+            indents,
+            name,
+            device_description,
+            own,
+            tile_text,
+            exec: Mutex::new(exec),
+            asm_cache: Mutex::new(HashMap::new()),
+        })
+    }
+
+    #[cfg(feature = "interp")]
+    fn interp_exec(
+        src: &FunctionSource,
+        specs: &[ArgSpec],
+    ) -> Result<(Option<Compiled>, String, Exec), CompileError> {
+        let func = tm_compiler::compile_tile(src, specs)?;
+        let text = tm_tile::print(&func);
+        Ok((None, text, Exec::Interp { func }))
+    }
+
+    #[cfg(not(feature = "interp"))]
+    fn interp_exec(
+        src: &FunctionSource,
+        specs: &[ArgSpec],
+    ) -> Result<(Option<Compiled>, String, Exec), CompileError> {
+        // Still compile, so that compilation errors are reported the same way everywhere.
+        let compiled = tm_compiler::compile(src, specs, &Options::default(), &Target::apple())?;
+        let text = compiled.tile_text.clone();
+        Ok((Some(compiled), text, Exec::None))
+    }
+
+    fn device_exec(engine: &Engine, compiled: &Compiled) -> PyResult<Exec> {
+        match engine {
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(dev) => {
+                let code = match compiled.dialect {
+                    Dialect::Msl => tm_runtime::KernelCode::Msl(compiled.code.clone()),
+                    Dialect::Wgsl => tm_runtime::KernelCode::Wgsl(compiled.code.clone()),
+                };
+                let pipeline = dev
+                    .pipeline(&code, &compiled.abi)
+                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                Ok(Exec::Gpu {
+                    pipeline,
+                    abi: compiled.abi.clone(),
+                })
+            }
+            #[cfg(feature = "emu")]
+            Engine::MslEmu { emulator, .. } => {
+                let kernel = emulator
+                    .compile(&compiled.code, &compiled.abi)
+                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                Ok(Exec::Emu {
+                    kernel,
+                    abi: compiled.abi.clone(),
+                })
+            }
+            _ => {
+                let _ = compiled;
+                Ok(Exec::None)
+            }
+        }
+    }
+
+    #[pymethods]
+    impl Kernel {
+        /// The text of a stage: 'tile', 'simt', 'msl' (for Apple GPUs) or 'wgsl' (for this
+        /// device's WGSL target, or a generic one).
+        fn asm(&self, py: Python<'_>, key: &str) -> PyResult<String> {
+            guard("asm", || {
+                if key == "tile" {
+                    return Ok(self.tile_text.clone());
+                }
+                if let Some(text) = self.asm_cache.lock().ok().and_then(|c| c.get(key).cloned()) {
+                    return Ok(text);
+                }
+                let text = self.make_asm(py, key)?;
+                if let Ok(mut cache) = self.asm_cache.lock() {
+                    cache.insert(key.to_string(), text.clone());
+                }
+                Ok(text)
+            })
+        }
+
+        /// Run on the logical grid `grid` with `args`, one per kernel parameter: arrays as
+        /// `(address, nbytes, writeable, array)`, scalars as Python values, constexprs as None.
+        fn launch(
+            &self,
+            py: Python<'_>,
+            grid: (u32, u32, u32),
+            args: Vec<Bound<'_, PyAny>>,
+        ) -> PyResult<()> {
+            guard("launch", || {
+                self.launch_impl(py, [grid.0, grid.1, grid.2], &args)
+            })
+        }
+
+        fn __repr__(&self) -> String {
+            format!(
+                "<triton_metal kernel {} on {}>",
+                self.name, self.device_description
+            )
+        }
+    }
+
+    impl Kernel {
+        fn make_asm(&self, py: Python<'_>, key: &str) -> PyResult<String> {
+            let own = self.own.as_ref();
+            let want = match key {
+                "simt" => own.map(|c| c.simt_text.clone()).ok_or(Target::apple()),
+                "msl" => own
+                    .filter(|c| c.dialect == Dialect::Msl)
+                    .map(|c| c.code.clone())
+                    .ok_or(Target::apple()),
+                "wgsl" => own
+                    .filter(|c| c.dialect == Dialect::Wgsl)
+                    .map(|c| c.code.clone())
+                    .ok_or(Target::wgsl_generic(32)),
+                _ => {
+                    return Err(PyKeyError::new_err(format!(
+                        "{key:?}: asm has 'tile', 'simt', 'msl' and 'wgsl'"
+                    )))
+                }
+            };
+            match want {
+                Ok(text) => Ok(text),
+                Err(target) => {
+                    let c = tm_compiler::compile(&self.src, &self.specs, &self.options, &target)
+                        .map_err(|e| compile_error(py, &reindent(e, &self.indents)))?;
+                    Ok(if key == "simt" { c.simt_text } else { c.code })
+                }
+            }
+        }
+
+        fn launch_impl(
+            &self,
+            py: Python<'_>,
+            grid: [u32; 3],
+            args: &[Bound<'_, PyAny>],
+        ) -> PyResult<()> {
+            let mut exec = self.exec.lock().map_err(|_| {
+                PyRuntimeError::new_err("kernel state poisoned by an earlier panic")
+            })?;
+            let dev = self.device.get();
+            match (&mut *exec, &dev.engine) {
+                #[cfg(feature = "gpu")]
+                (Exec::Gpu { pipeline, abi }, Engine::Gpu(gpu)) => {
+                    launch_gpu(gpu, pipeline, abi, grid, args)
+                }
+                #[cfg(feature = "emu")]
+                (Exec::Emu { kernel, abi }, Engine::MslEmu { check_races, .. }) => {
+                    launch_emu(kernel, abi, *check_races, grid, args)
+                }
+                #[cfg(feature = "interp")]
+                (Exec::Interp { func }, Engine::Interpreter) => {
+                    launch_interp(func, &self.specs, grid, args)
+                }
+                _ => {
+                    let _ = (py, grid, args);
+                    Err(PyRuntimeError::new_err(format!(
+                        "this build of triton_metal cannot run kernels on {}",
+                        self.device_description
+                    )))
+                }
+            }
+        }
+    }
+
+    /// The pointer arguments of a launch, each distinct host array once (a kernel may take
+    /// the same array twice, and must then see one buffer).
+    struct HostBuffers {
+        unique: Vec<HostArray>,
+        /// For each ABI buffer, its index in `unique`.
+        of_binding: Vec<usize>,
+        /// Whether the kernel may write each unique array.
+        written: Vec<bool>,
+    }
+
+    fn host_buffers(abi: &KernelAbi, args: &[Bound<'_, PyAny>]) -> PyResult<HostBuffers> {
+        let mut hb = HostBuffers {
+            unique: Vec::new(),
+            of_binding: Vec::new(),
+            written: Vec::new(),
+        };
+        for b in &abi.buffers {
+            let a = pack::host_array(args, b.arg_index)?;
+            if b.writes && !a.writeable {
+                return Err(PyValueError::new_err(format!(
+                    "argument {}: the kernel stores through this pointer but the array is read-only",
+                    b.arg_index
+                )));
+            }
+            let i = match hb.unique.iter().position(|u| *u == a) {
+                Some(i) => i,
+                None => {
+                    hb.unique.push(a);
+                    hb.written.push(false);
+                    hb.unique.len() - 1
+                }
+            };
+            hb.written[i] |= b.writes;
+            hb.of_binding.push(i);
+        }
+        Ok(hb)
+    }
+
+    #[cfg(feature = "gpu")]
+    fn launch_gpu(
+        gpu: &tm_runtime::GpuDevice,
+        pipeline: &tm_runtime::GpuPipeline,
+        abi: &KernelAbi,
+        grid: [u32; 3],
+        args: &[Bound<'_, PyAny>],
+    ) -> PyResult<()> {
+        let err = |e: tm_runtime::RuntimeError| PyRuntimeError::new_err(e.to_string());
+        let mut scalars = pack::pack_scalars(abi, args)?;
+        let hb = host_buffers(abi, args)?;
+        let buffers = hb
+            .unique
+            .iter()
+            // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+            .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }).map_err(err))
+            .collect::<PyResult<Vec<_>>>()?;
+        let bound: Vec<&tm_runtime::GpuBuffer> =
+            hb.of_binding.iter().map(|&i| &buffers[i]).collect();
+        gpu.launch(pipeline, grid, &mut scalars, &bound)
+            .map_err(err)?;
+        gpu.synchronize().map_err(err)?;
+        for (i, a) in hb.unique.iter().enumerate() {
+            if hb.written[i] {
+                // SAFETY: as above; one slice of this memory at a time.
+                gpu.read_buffer(&buffers[i], unsafe { a.bytes_mut() })
+                    .map_err(err)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "emu")]
+    fn launch_emu(
+        kernel: &mut tm_msl_emu::EmuKernel,
+        abi: &KernelAbi,
+        check_races: bool,
+        grid: [u32; 3],
+        args: &[Bound<'_, PyAny>],
+    ) -> PyResult<()> {
+        let mut scalars = pack::pack_scalars(abi, args)?;
+        let hb = host_buffers(abi, args)?;
+        // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+        let mut copies: Vec<Vec<u8>> = hb
+            .unique
+            .iter()
+            .map(|a| unsafe { a.bytes() }.to_vec())
+            .collect();
+        {
+            // Bindings of one array share its copy: the emulator takes one slice per binding,
+            // so a kernel given the same array twice runs on separate copies of it.
+            let mut per_binding: Vec<Vec<u8>> =
+                hb.of_binding.iter().map(|&i| copies[i].clone()).collect();
+            let mut slices: Vec<&mut [u8]> =
+                per_binding.iter_mut().map(|v| v.as_mut_slice()).collect();
+            let opts = tm_msl_emu::RunOptions {
+                check_races,
+                ..Default::default()
+            };
+            kernel
+                .launch(grid, &mut scalars, &mut slices, &opts)
+                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            for (b, &i) in hb.of_binding.iter().enumerate() {
+                if per_binding[b] != copies[i] && abi.buffers[b].writes {
+                    copies[i] = std::mem::take(&mut per_binding[b]);
+                }
+            }
+        }
+        for (i, a) in hb.unique.iter().enumerate() {
+            if hb.written[i] {
+                // SAFETY: as above; one slice of this memory at a time.
+                unsafe { a.bytes_mut() }.copy_from_slice(&copies[i]);
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(feature = "interp")]
+    fn launch_interp(
+        func: &tm_tile::Function,
+        specs: &[ArgSpec],
+        grid: [u32; 3],
+        args: &[Bound<'_, PyAny>],
+    ) -> PyResult<()> {
+        let _ = (func, specs, grid, args);
+        Err(PyRuntimeError::new_err("interpreter launch not wired yet"))
+    }
+}

@@ -1,0 +1,101 @@
+"""Which engine runs kernels: a wgpu GPU, the MSL emulator or the Tile IR interpreter.
+
+The choice comes from ``set_device`` / ``device(...)`` when given, else from the
+environment (``TRITON_METAL_DEVICE``, ``TRITON_METAL_INTERPRET``, ``TRITON_INTERPRET``).
+Opened devices are kept for the life of the process."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+from . import _core
+
+INTERPRETER = "interpreter"
+MSL_EMU = "msl-emu"
+DEFAULT_GPU = ""
+
+_lock = threading.Lock()
+_open: dict = {}
+_chosen: list = []  # what set_device chose, at most one entry
+_stack: list = []  # what enclosing `with device(...)` blocks chose
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _from_env() -> str:
+    if _truthy("TRITON_METAL_INTERPRET") or _truthy("TRITON_INTERPRET"):
+        return INTERPRETER
+    return normalize(os.environ.get("TRITON_METAL_DEVICE", ""))
+
+
+def normalize(selector) -> str:
+    if selector is None:
+        return DEFAULT_GPU
+    s = str(selector).strip()
+    low = s.lower()
+    if low in ("", "default", "gpu", "wgpu"):
+        return DEFAULT_GPU
+    if low in ("interpreter", "interpret", "interp", "cpu"):
+        return INTERPRETER
+    if low in ("msl-emu", "msl_emu", "emu", "emulator"):
+        return MSL_EMU
+    return s
+
+
+def current_selector() -> str:
+    if _stack:
+        return _stack[-1]
+    return _chosen[0] if _chosen else _from_env()
+
+
+def open_device(selector: str):
+    """The opened device for a normalized selector (opened once, then reused)."""
+    dev = _open.get(selector)
+    if dev is not None:
+        return dev
+    with _lock:
+        dev = _open.get(selector)
+        if dev is None:
+            check_races = _truthy("TRITON_METAL_EMU_CHECK_RACES")
+            dev = _core.Device(selector, check_races)
+            _open[selector] = dev
+    return dev
+
+
+def current_device():
+    return open_device(current_selector())
+
+
+def set_device(selector=None):
+    """Run kernels on ``selector`` from now on: ``None``/``"default"`` for the default GPU,
+    ``"msl-emu"``, ``"interpreter"``, or a substring of a wgpu adapter name (``"llvmpipe"``).
+    The device is opened now, so a selector that matches nothing fails here."""
+    sel = normalize(selector)
+    open_device(sel)
+    _chosen[:] = [sel]
+
+
+@contextlib.contextmanager
+def device(selector):
+    """``with triton_metal.device("msl-emu"): ...`` runs the kernels launched inside on that
+    device."""
+    sel = normalize(selector)
+    open_device(sel)
+    _stack.append(sel)
+    try:
+        yield open_device(sel)
+    finally:
+        _stack.pop()
+
+
+def device_info() -> str:
+    """What runs kernels launched now, in words."""
+    sel = current_selector()
+    try:
+        return open_device(sel).description
+    except Exception as e:  # reported, not raised: this is a question, not a launch
+        return f"no device for selector {sel or 'default'!r}: {e}"

@@ -1,0 +1,4 @@
+"""``triton.language.extra``."""
+
+from . import libdevice  # noqa: F401
+from . import cuda  # noqa: F401
