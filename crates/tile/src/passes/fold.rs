@@ -128,9 +128,10 @@ fn try_fold(f: &Function, op: OpId) -> Outcome {
             let Some(s) = operand_ty(0).and_then(scalar_of) else {
                 return Outcome::Keep;
             };
-            match (c(0), c(1)) {
-                (Some(x), Some(y)) => lit_or_keep(eval::binary(*b, x, y, s)),
-                _ => identity(*b, o.operands[0], o.operands[1], c(0), c(1), s),
+            match (c(0), c(1), o.operands.as_slice()) {
+                (Some(x), Some(y), _) => lit_or_keep(eval::binary(*b, x, y, s)),
+                (cx, cy, &[x, y]) => identity(*b, x, y, cx, cy, s),
+                _ => Outcome::Keep,
             }
         }
         OpKind::Cmp(pred) => {
