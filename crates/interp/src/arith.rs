@@ -123,8 +123,13 @@ int_ops!(u64, u128, false);
 
 /// Float math in one precision (f32 or f64). f16 and bf16 are computed through f32 and
 /// rounded back by the callers.
-pub trait FloatEl: El + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self>
-    + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self> + std::ops::Rem<Output = Self>
+pub trait FloatEl:
+    El
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<Output = Self>
+    + std::ops::Div<Output = Self>
+    + std::ops::Rem<Output = Self>
     + std::ops::Neg<Output = Self>
 {
     fn sqrt(self) -> Self;

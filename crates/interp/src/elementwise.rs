@@ -134,9 +134,7 @@ fn int_binary<T: IntEl>(op: BinaryOp, a: &[T], b: &[T]) -> OpResult<Vec<T>> {
         BinaryOp::Min | BinaryOp::MinNan => |x: T, y: T| x.min(y),
         BinaryOp::Max | BinaryOp::MaxNan => |x: T, y: T| x.max(y),
         BinaryOp::MulHi => T::mulhi,
-        BinaryOp::Pow | BinaryOp::Atan2 => {
-            return Err(format!("{op} is not defined on {}", T::ST))
-        }
+        BinaryOp::Pow | BinaryOp::Atan2 => return Err(format!("{op} is not defined on {}", T::ST)),
     };
     Ok(zip(a, b, f))
 }

@@ -108,7 +108,14 @@ impl<'f, 'm> Exec<'f, 'm> {
         }
     }
 
-    fn mem_err(&self, op: OpId, access: &'static str, fault: MemFault, ptrs: &[Ptr], lane: usize) -> InterpError {
+    fn mem_err(
+        &self,
+        op: OpId,
+        access: &'static str,
+        fault: MemFault,
+        ptrs: &[Ptr],
+        lane: usize,
+    ) -> InterpError {
         match fault {
             MemFault::OutOfBounds { index, len } => {
                 let (file, line, col, source_line) = self.where_of(self.f.ops[op].loc);
@@ -130,7 +137,10 @@ impl<'f, 'm> Exec<'f, 'm> {
                     access,
                 }
             }
-            MemFault::NoBuffer(b) => self.err(op, format!("pointer into argument {b}, which is not a buffer")),
+            MemFault::NoBuffer(b) => self.err(
+                op,
+                format!("pointer into argument {b}, which is not a buffer"),
+            ),
             MemFault::Other(s) => self.err(op, s),
         }
     }
@@ -182,12 +192,11 @@ impl<'f, 'm> Exec<'f, 'm> {
                 if t.len() == n {
                     Ok(t)
                 } else if t.len() == 1 {
-                    shape::splat(&t, &big.shape).map(Rc::new).map_err(|e| self.err(op, e))
+                    shape::splat(&t, &big.shape)
+                        .map(Rc::new)
+                        .map_err(|e| self.err(op, e))
                 } else {
-                    Err(self.err(
-                        op,
-                        format!("operands of {} and {} elements", t.len(), n),
-                    ))
+                    Err(self.err(op, format!("operands of {} and {} elements", t.len(), n)))
                 }
             })
             .collect()
@@ -222,7 +231,11 @@ impl<'f, 'm> Exec<'f, 'm> {
         if params.len() != args.len() {
             return Err(self.err_plain(
                 "region",
-                format!("region takes {} arguments, given {}", params.len(), args.len()),
+                format!(
+                    "region takes {} arguments, given {}",
+                    params.len(),
+                    args.len()
+                ),
             ));
         }
         for (&p, a) in params.iter().zip(args) {
@@ -264,7 +277,11 @@ impl<'f, 'm> Exec<'f, 'm> {
         let o = &f.ops[op];
         match &o.kind {
             OpKind::Constant(_) | OpKind::MakeRange { .. } => {
-                let rv = o.results.first().copied().ok_or_else(|| self.err(op, "no result"))?;
+                let rv = o
+                    .results
+                    .first()
+                    .copied()
+                    .ok_or_else(|| self.err(op, "no result"))?;
                 let t = match &self.consts[rv.index()] {
                     Some(t) => t.clone(),
                     None => {
@@ -276,8 +293,14 @@ impl<'f, 'm> Exec<'f, 'm> {
                 self.set(op, 0, t)
             }
             OpKind::ProgramId(axis) | OpKind::NumPrograms(axis) => {
-                let src = if matches!(o.kind, OpKind::ProgramId(_)) { self.pid } else { self.grid };
-                let v = *src.get(*axis as usize).ok_or_else(|| self.err(op, "axis must be 0, 1 or 2"))?;
+                let src = if matches!(o.kind, OpKind::ProgramId(_)) {
+                    self.pid
+                } else {
+                    self.grid
+                };
+                let v = *src
+                    .get(*axis as usize)
+                    .ok_or_else(|| self.err(op, "axis must be 0, 1 or 2"))?;
                 self.set(op, 0, Rc::new(Tile::from_vec(vec![], vec![v as i32])))
             }
             OpKind::Splat | OpKind::Broadcast => {
@@ -324,7 +347,15 @@ impl<'f, 'm> Exec<'f, 'm> {
             OpKind::Cmp(p) => {
                 let v = self.align(op, self.operands(op)?)?;
                 let d = self.lift(op, ew::cmp(*p, &v[0].data, &v[1].data))?;
-                self.set(op, 0, Rc::new(Tile::new(v[0].shape.clone(), Elem::Scalar(ScalarType::I1), d)))
+                self.set(
+                    op,
+                    0,
+                    Rc::new(Tile::new(
+                        v[0].shape.clone(),
+                        Elem::Scalar(ScalarType::I1),
+                        d,
+                    )),
+                )
             }
             OpKind::Select => {
                 let v = self.align(op, self.operands(op)?)?;
@@ -344,26 +375,50 @@ impl<'f, 'm> Exec<'f, 'm> {
             }
             OpKind::AddPtr => {
                 let v = self.align(op, self.operands(op)?)?;
-                let ptrs = v[0].data.as_ptrs().ok_or_else(|| self.err(op, "addptr of a non-pointer"))?;
+                let ptrs = v[0]
+                    .data
+                    .as_ptrs()
+                    .ok_or_else(|| self.err(op, "addptr of a non-pointer"))?;
                 let offs: Vec<i64> = crate::with_data!(&v[1].data, d => d.iter().map(|x| x.to_i64()).collect(),
                     _p => return Err(self.err(op, "addptr offset is a pointer")));
                 let r: Vec<Ptr> = ptrs
                     .iter()
                     .zip(&offs)
-                    .map(|(p, &o)| Ptr { buf: p.buf, off: p.off.wrapping_add(o) })
+                    .map(|(p, &o)| Ptr {
+                        buf: p.buf,
+                        off: p.off.wrapping_add(o),
+                    })
                     .collect();
-                self.set(op, 0, Rc::new(Tile::new(v[0].shape.clone(), v[0].elem, Data::Ptr(r))))
+                self.set(
+                    op,
+                    0,
+                    Rc::new(Tile::new(v[0].shape.clone(), v[0].elem, Data::Ptr(r))),
+                )
             }
-            OpKind::Load { has_mask, has_other, .. } => self.load(op, *has_mask, *has_other),
+            OpKind::Load {
+                has_mask,
+                has_other,
+                ..
+            } => self.load(op, *has_mask, *has_other),
             OpKind::Store { has_mask } => {
                 let v = self.align(op, self.operands(op)?)?;
-                let ptrs = v[0].data.as_ptrs().ok_or_else(|| self.err(op, "store through a non-pointer"))?;
+                let ptrs = v[0]
+                    .data
+                    .as_ptrs()
+                    .ok_or_else(|| self.err(op, "store through a non-pointer"))?;
                 let mask = if *has_mask {
-                    Some(v.get(2).and_then(|m| m.data.as_bools()).ok_or_else(|| self.err(op, "mask is not i1"))?)
+                    Some(
+                        v.get(2)
+                            .and_then(|m| m.data.as_bools())
+                            .ok_or_else(|| self.err(op, "mask is not i1"))?,
+                    )
                 } else {
                     None
                 };
-                let value = &v.get(1).ok_or_else(|| self.err(op, "store without a value"))?.data;
+                let value = &v
+                    .get(1)
+                    .ok_or_else(|| self.err(op, "store without a value"))?
+                    .data;
                 let pointee = v[0].elem.pointee();
                 if value.scalar_type() != pointee {
                     return Err(self.err(op, "stored value is not of the pointee type"));
@@ -371,15 +426,27 @@ impl<'f, 'm> Exec<'f, 'm> {
                 let r = self.mem.store(ptrs, value, mask);
                 r.map_err(|(lane, e)| self.mem_err(op, "store", e, ptrs, lane))
             }
-            OpKind::AtomicRmw { op: aop, has_mask, .. } => {
+            OpKind::AtomicRmw {
+                op: aop, has_mask, ..
+            } => {
                 let v = self.align(op, self.operands(op)?)?;
-                let ptrs = v[0].data.as_ptrs().ok_or_else(|| self.err(op, "atomic through a non-pointer"))?;
+                let ptrs = v[0]
+                    .data
+                    .as_ptrs()
+                    .ok_or_else(|| self.err(op, "atomic through a non-pointer"))?;
                 let mask = if *has_mask {
-                    Some(v.get(2).and_then(|m| m.data.as_bools()).ok_or_else(|| self.err(op, "mask is not i1"))?)
+                    Some(
+                        v.get(2)
+                            .and_then(|m| m.data.as_bools())
+                            .ok_or_else(|| self.err(op, "mask is not i1"))?,
+                    )
                 } else {
                     None
                 };
-                let value = &v.get(1).ok_or_else(|| self.err(op, "atomic without a value"))?.data;
+                let value = &v
+                    .get(1)
+                    .ok_or_else(|| self.err(op, "atomic without a value"))?
+                    .data;
                 if value.scalar_type() != v[0].elem.pointee() {
                     return Err(self.err(op, "atomic value is not of the pointee type"));
                 }
@@ -393,7 +460,10 @@ impl<'f, 'm> Exec<'f, 'm> {
                 if v.len() != 3 {
                     return Err(self.err(op, "atomic_cas takes pointer, compare and value"));
                 }
-                let ptrs = v[0].data.as_ptrs().ok_or_else(|| self.err(op, "atomic through a non-pointer"))?;
+                let ptrs = v[0]
+                    .data
+                    .as_ptrs()
+                    .ok_or_else(|| self.err(op, "atomic through a non-pointer"))?;
                 let r = self.mem.atomic_cas(ptrs, &v[1].data, &v[2].data);
                 let d = r.map_err(|(lane, e)| self.mem_err(op, "atomic", e, ptrs, lane))?;
                 let elem = v[2].elem;
@@ -413,7 +483,11 @@ impl<'f, 'm> Exec<'f, 'm> {
             OpKind::If => {
                 let c = self.get(op, o.operands[0])?;
                 let c = self.bool_of(op, &c)?;
-                let region = if c { o.regions.first() } else { o.regions.get(1) };
+                let region = if c {
+                    o.regions.first()
+                } else {
+                    o.regions.get(1)
+                };
                 let vals = match region {
                     Some(&r) => self.yielded(r, Vec::new())?,
                     None => Vec::new(),
@@ -473,14 +547,20 @@ impl<'f, 'm> Exec<'f, 'm> {
             (Elem::Ptr(from), Elem::Ptr(to_p)) => {
                 // Same address, counted in elements of the new pointee.
                 let (fs, ts) = (from.size_bytes() as i64, to_p.size_bytes() as i64);
-                let ptrs = a.data.as_ptrs().ok_or_else(|| self.err(op, "pointer without addresses"))?;
+                let ptrs = a
+                    .data
+                    .as_ptrs()
+                    .ok_or_else(|| self.err(op, "pointer without addresses"))?;
                 let mut out = Vec::with_capacity(ptrs.len());
                 for p in ptrs {
                     let bytes = p.off.wrapping_mul(fs);
                     if bytes % ts != 0 {
                         return Err(self.err(op, "pointer cast to a misaligned element type"));
                     }
-                    out.push(Ptr { buf: p.buf, off: bytes / ts });
+                    out.push(Ptr {
+                        buf: p.buf,
+                        off: bytes / ts,
+                    });
                 }
                 Data::Ptr(out)
             }
@@ -491,30 +571,53 @@ impl<'f, 'm> Exec<'f, 'm> {
                     self.lift(op, ew::cast(&a.data, st))?
                 }
             }
-            _ => return Err(self.err(op, "conversion between pointers and integers is not supported")),
+            _ => {
+                return Err(self.err(
+                    op,
+                    "conversion between pointers and integers is not supported",
+                ))
+            }
         };
         Ok(Tile::new(a.shape.clone(), to, data))
     }
 
     fn load(&mut self, op: OpId, has_mask: bool, has_other: bool) -> R<()> {
         let v = self.align(op, self.operands(op)?)?;
-        let ptrs = v[0].data.as_ptrs().ok_or_else(|| self.err(op, "load through a non-pointer"))?;
-        let pointee = v[0].elem.pointee().ok_or_else(|| self.err(op, "load through a non-pointer"))?;
+        let ptrs = v[0]
+            .data
+            .as_ptrs()
+            .ok_or_else(|| self.err(op, "load through a non-pointer"))?;
+        let pointee = v[0]
+            .elem
+            .pointee()
+            .ok_or_else(|| self.err(op, "load through a non-pointer"))?;
         let mut next = 1;
         let mask = if has_mask {
             next += 1;
-            Some(v.get(1).and_then(|m| m.data.as_bools()).ok_or_else(|| self.err(op, "mask is not i1"))?)
+            Some(
+                v.get(1)
+                    .and_then(|m| m.data.as_bools())
+                    .ok_or_else(|| self.err(op, "mask is not i1"))?,
+            )
         } else {
             None
         };
         let other = if has_other {
-            Some(&v.get(next).ok_or_else(|| self.err(op, "missing `other`"))?.data)
+            Some(
+                &v.get(next)
+                    .ok_or_else(|| self.err(op, "missing `other`"))?
+                    .data,
+            )
         } else {
             None
         };
         let r = self.mem.load(ptrs, pointee, mask, other);
         let d = r.map_err(|(lane, e)| self.mem_err(op, "load", e, ptrs, lane))?;
-        self.set(op, 0, Rc::new(Tile::new(v[0].shape.clone(), Elem::Scalar(pointee), d)))
+        self.set(
+            op,
+            0,
+            Rc::new(Tile::new(v[0].shape.clone(), Elem::Scalar(pointee), d)),
+        )
     }
 
     fn for_loop(&mut self, op: OpId) -> R<()> {
@@ -607,7 +710,11 @@ impl<'f, 'm> Exec<'f, 'm> {
         }
         let many = v.len() > 1;
         for (k, t) in v.iter().enumerate() {
-            let widths: Vec<usize> = t.shape.iter().map(|&d| digits(d.saturating_sub(1))).collect();
+            let widths: Vec<usize> = t
+                .shape
+                .iter()
+                .map(|&d| digits(d.saturating_sub(1)))
+                .collect();
             let values: Vec<String> = crate::with_data!(&t.data, d => d.iter().map(|&x| {
                 if hex { format!("0x{:0w$x}", x.bits(), w = (x.bits_width() as usize).div_ceil(4)) } else { x.print() }
             }).collect(), p => p.iter().map(|p| format!("0x{:x}", p.off)).collect());
@@ -643,14 +750,20 @@ impl<'f, 'm> Exec<'f, 'm> {
 
     fn combine_fn(&self, op: OpId) -> R<(BlockId, Option<tm_tile::BinaryOp>)> {
         let o = &self.f.ops[op];
-        let &region = o.regions.first().ok_or_else(|| self.err(op, "missing combine region"))?;
+        let &region = o
+            .regions
+            .first()
+            .ok_or_else(|| self.err(op, "missing combine region"))?;
         Ok((region, reduce::match_binary_combine(self.f, region)))
     }
 
     fn reduce(&mut self, op: OpId, axis: usize) -> R<()> {
         let inputs = self.operands(op)?;
         let (region, fast) = self.combine_fn(op)?;
-        let first = inputs.first().ok_or_else(|| self.err(op, "reduce of nothing"))?.clone();
+        let first = inputs
+            .first()
+            .ok_or_else(|| self.err(op, "reduce of nothing"))?
+            .clone();
         if axis >= first.shape.len() {
             return Err(self.err(op, "reduce axis out of range"));
         }
@@ -660,7 +773,10 @@ impl<'f, 'm> Exec<'f, 'm> {
         }
         // Lay every operand out as [outer, len, inner] lanes, then halve `len` until 1,
         // combining element j with element j + len/2: a tree, as the GPU reduces.
-        let mut cur: Vec<Tile> = inputs.iter().map(|t| Tile::new(vec![t.len() as u32], t.elem, t.data.clone())).collect();
+        let mut cur: Vec<Tile> = inputs
+            .iter()
+            .map(|t| Tile::new(vec![t.len() as u32], t.elem, t.data.clone()))
+            .collect();
         let mut l = len;
         while l > 1 {
             let half = l / 2;
@@ -674,7 +790,11 @@ impl<'f, 'm> Exec<'f, 'm> {
         out_shape.remove(axis);
         for (i, t) in cur.into_iter().enumerate() {
             let want = self.result_type(op, i)?;
-            self.set(op, i, Rc::new(Tile::new(out_shape.clone(), want.elem, t.data)))?;
+            self.set(
+                op,
+                i,
+                Rc::new(Tile::new(out_shape.clone(), want.elem, t.data)),
+            )?;
         }
         Ok(())
     }
@@ -682,7 +802,10 @@ impl<'f, 'm> Exec<'f, 'm> {
     fn scan(&mut self, op: OpId, axis: usize, reverse: bool) -> R<()> {
         let inputs = self.operands(op)?;
         let (region, fast) = self.combine_fn(op)?;
-        let first = inputs.first().ok_or_else(|| self.err(op, "scan of nothing"))?.clone();
+        let first = inputs
+            .first()
+            .ok_or_else(|| self.err(op, "scan of nothing"))?
+            .clone();
         if axis >= first.shape.len() {
             return Err(self.err(op, "scan axis out of range"));
         }
@@ -693,7 +816,8 @@ impl<'f, 'm> Exec<'f, 'm> {
         let mut d = 1;
         while d < len {
             let (src, dst) = reduce::scan_pairs(outer, len, inner, d, reverse);
-            let earlier: Vec<Rc<Tile>> = cur.iter().map(|t| Rc::new(reduce::take(t, &src))).collect();
+            let earlier: Vec<Rc<Tile>> =
+                cur.iter().map(|t| Rc::new(reduce::take(t, &src))).collect();
             let later: Vec<Rc<Tile>> = cur.iter().map(|t| Rc::new(reduce::take(t, &dst))).collect();
             let combined = self.combine(op, region, fast, earlier, later)?;
             let n = first.len();

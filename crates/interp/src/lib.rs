@@ -39,7 +39,10 @@ use value::{Data, Ptr, Tile};
 #[derive(Debug)]
 pub enum ArgValue<'a> {
     /// A device buffer as bytes (little-endian elements of `elem`).
-    Buffer { data: &'a mut [u8], elem: ScalarType },
+    Buffer {
+        data: &'a mut [u8],
+        elem: ScalarType,
+    },
     Scalar(ScalarValue),
     /// An argument the kernel was specialized on (a constexpr, an integer equal to 1): it
     /// has no parameter.
@@ -91,7 +94,10 @@ pub fn run(
             ))
         })?;
         if ty.is_tensor() {
-            return Err(arg_err(format!("parameter `{}` has tensor type {ty}", p.name)));
+            return Err(arg_err(format!(
+                "parameter `{}` has tensor type {ty}",
+                p.name
+            )));
         }
         let tile = match (ty.elem, arg) {
             (Elem::Ptr(pointee), ArgValue::Buffer { data, elem }) => {
@@ -108,7 +114,14 @@ pub fn run(
                     )));
                 }
                 names[i] = p.name.clone();
-                Tile::new(vec![], ty.elem, Data::Ptr(vec![Ptr { buf: i as u32, off: 0 }]))
+                Tile::new(
+                    vec![],
+                    ty.elem,
+                    Data::Ptr(vec![Ptr {
+                        buf: i as u32,
+                        off: 0,
+                    }]),
+                )
             }
             (Elem::Scalar(st), ArgValue::Scalar(s)) => {
                 // Python ints arrive as i64 and floats as f64: convert to the parameter type.

@@ -11,7 +11,10 @@ use crate::with_type;
 /// Why an access failed, before the executor adds where and in which program.
 #[derive(Debug)]
 pub enum MemFault {
-    OutOfBounds { index: i64, len: usize },
+    OutOfBounds {
+        index: i64,
+        len: usize,
+    },
     /// The pointer's buffer index names no buffer argument (cannot come from a well-formed
     /// program; reported rather than trusted).
     NoBuffer(u32),

@@ -15,8 +15,13 @@ pub fn match_binary_combine(f: &Function, region: BlockId) -> Option<BinaryOp> {
         return None;
     }
     let (op, y) = (&f.ops[b.ops[0]], &f.ops[b.ops[1]]);
-    let OpKind::Binary(bop) = op.kind else { return None };
-    if y.kind != OpKind::Yield || y.operands.len() != 1 || op.results.first() != Some(&y.operands[0]) {
+    let OpKind::Binary(bop) = op.kind else {
+        return None;
+    };
+    if y.kind != OpKind::Yield
+        || y.operands.len() != 1
+        || op.results.first() != Some(&y.operands[0])
+    {
         return None;
     }
     let (a0, a1) = (b.args[0], b.args[1]);
@@ -55,7 +60,11 @@ pub fn scan_pairs(
     let mut dst = Vec::new();
     for o in 0..outer {
         for j in d..len {
-            let (s, t) = if reverse { (len - 1 - j + d, len - 1 - j) } else { (j - d, j) };
+            let (s, t) = if reverse {
+                (len - 1 - j + d, len - 1 - j)
+            } else {
+                (j - d, j)
+            };
             for i in 0..inner {
                 src.push((o * len + s) * inner + i);
                 dst.push((o * len + t) * inner + i);
@@ -88,7 +97,10 @@ pub fn dot(a: &Tile, b: &Tile, acc: &Tile) -> OpResult<Tile> {
         ));
     }
     let batch: usize = a.shape[..r - 2].iter().map(|&d| d as usize).product();
-    let acc_ty = acc.data.scalar_type().ok_or("dot accumulator is a pointer")?;
+    let acc_ty = acc
+        .data
+        .scalar_type()
+        .ok_or("dot accumulator is a pointer")?;
     let float = a.data.scalar_type().is_some_and(|t| t.is_float()) || acc_ty.is_float();
     let out = if float {
         let (Data::F32(x), Data::F32(y), Data::F32(mut c)) = (
