@@ -71,9 +71,14 @@ def current_device():
 
 
 def set_device(selector=None):
-    """Run kernels on ``selector`` from now on: ``None``/``"default"`` for the default GPU,
-    ``"msl-emu"``, ``"interpreter"``, or a substring of a wgpu adapter name (``"llvmpipe"``).
-    The device is opened now, so a selector that matches nothing fails here."""
+    """Run kernels on ``selector`` from now on: ``"default"`` for the default GPU,
+    ``"msl-emu"``, ``"interpreter"``, or a wgpu selector (a backend such as ``"vulkan"``, or a
+    piece of an adapter name such as ``"llvmpipe"``). ``None`` goes back to what the
+    environment says. The device is opened now, so a selector that matches nothing fails
+    here."""
+    if selector is None:
+        _chosen.clear()
+        return
     sel = normalize(selector)
     open_device(sel)
     _chosen[:] = [sel]

@@ -1,0 +1,45 @@
+"""Engines the GPU-result tests run on. Each test that takes the `engine` fixture runs once per
+engine, with that engine selected through the public API (`triton_metal.device`)."""
+
+import os
+import shutil
+
+import pytest
+
+import triton_metal as triton
+
+# name -> selector for triton_metal.device()
+ENGINES = {
+    "gpu": "default",  # wgpu's best adapter: lavapipe in CI
+    "msl-emu": "msl-emu",
+    "interpreter": "interpreter",
+}
+
+
+def _require_gpu() -> bool:
+    return os.environ.get("TRITON_METAL_REQUIRE_GPU", "") == "1"
+
+
+@pytest.fixture(params=list(ENGINES))
+def engine(request):
+    name = request.param
+    if name == "msl-emu" and shutil.which("clang-19") is None:
+        pytest.skip("the MSL emulator needs clang-19")
+    try:
+        ctx = triton.device(ENGINES[name])
+        ctx.__enter__()
+    except Exception as e:  # noqa: BLE001 - reported below
+        if name == "gpu" and not _require_gpu():
+            pytest.skip(f"no GPU device: {e}")
+        raise
+    try:
+        yield name
+    finally:
+        ctx.__exit__(None, None, None)
+
+
+@pytest.fixture
+def interpreter():
+    """For tests about compilation or argument checking, which need no GPU."""
+    with triton.device("interpreter"):
+        yield "interpreter"
