@@ -105,9 +105,17 @@ pub enum Expr {
     Bitcast(Operand, SType),
     /// `lanes` consecutive elements of buffer `buf` (index into `Kernel::buffers`) starting
     /// at element `index`; `lanes > 1` requires `index` to be a multiple of `lanes`.
-    Load { buf: u32, index: Operand, lanes: u8 },
+    Load {
+        buf: u32,
+        index: Operand,
+        lanes: u8,
+    },
     /// As `Load`, from a threadgroup array (index into `Kernel::shared`).
-    SharedLoad { arr: u32, index: Operand, lanes: u8 },
+    SharedLoad {
+        arr: u32,
+        index: Operand,
+        lanes: u8,
+    },
     /// Build a vector from scalars.
     Vector(Vec<Operand>),
     /// Lane `lane` of a vector.
@@ -126,7 +134,10 @@ pub enum Space {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Stmt {
     /// `dst = expr`
-    Assign { dst: LocalId, expr: Expr },
+    Assign {
+        dst: LocalId,
+        expr: Expr,
+    },
     /// `buffers[buf][index .. index+lanes] = value`
     Store {
         buf: u32,
@@ -170,7 +181,9 @@ pub enum Stmt {
         body: Vec<Stmt>,
     },
     /// `while (true) body`; left with `Break`.
-    Loop { body: Vec<Stmt> },
+    Loop {
+        body: Vec<Stmt>,
+    },
     Break,
     /// Threadgroup barrier with threadgroup (and device) memory ordering.
     Barrier,

@@ -1,0 +1,377 @@
+//! Layout assignment: which layout each tensor value of a Tile IR function lives in.
+//!
+//! Loads and stores are anchors: they use the coalesced layout of their shape (one per shape
+//! for the whole function, sized for the widest element moved at that shape). Everything
+//! else takes the layout its uses ask for, found by walking the function backwards: an
+//! elementwise op or broadcast asks the same layout of its operands, `expand_dims(d)` asks
+//! `slice(d, L)`, a reduction asks `L` when its result is wanted in `slice(axis, L)`, loops
+//! ask their carried layout of inits and yields. A value whose uses ask different layouts
+//! gets the one its last use asks; every other use sees an explicit conversion (through
+//! threadgroup memory) in lowering. `requests` records what each operand of each op needs,
+//! so lowering converts exactly where assignment decided.
+
+use rustc_hash::FxHashMap;
+use tm_tile::{BlockId, Function, OpId, OpKind, ValueId};
+
+use crate::error::LowerError;
+use crate::layout::{coalesced, resolve, Layout};
+
+#[derive(Clone, Debug)]
+pub struct Assignment {
+    pub simd_width: u32,
+    pub num_warps: u32,
+    layouts: FxHashMap<ValueId, Layout>,
+    requests: FxHashMap<(OpId, usize), Layout>,
+    /// Widest element (bytes) loaded or stored at each shape.
+    mem_bytes: FxHashMap<Vec<u32>, u32>,
+}
+
+impl Assignment {
+    /// The layout of a tensor value (None for scalars and unreachable values).
+    pub fn layout(&self, v: ValueId) -> Option<&Layout> {
+        self.layouts.get(&v)
+    }
+
+    /// The layout operand `i` of `op` must be in (None: scalars, or any layout will do).
+    pub fn request(&self, op: OpId, i: usize) -> Option<&Layout> {
+        self.requests.get(&(op, i))
+    }
+
+    /// The coalesced layout of a shape; tensors never loaded or stored get one element per
+    /// thread along each dimension.
+    pub fn default_layout(&self, shape: &[u32]) -> Layout {
+        let bytes = self.mem_bytes.get(shape).copied().unwrap_or(16);
+        coalesced(shape, bytes, self.simd_width, self.num_warps)
+    }
+
+    /// Whether operand `i` of `op` is converted before use.
+    pub fn converts(&self, f: &Function, op: OpId, i: usize) -> bool {
+        let v = f.ops[op].operands[i];
+        match (self.layout(v), self.request(op, i)) {
+            (Some(have), Some(want)) if have != want => {
+                let shape = &f.ty(v).shape;
+                match (resolve(have, shape), resolve(want, shape)) {
+                    (Ok(a), Ok(b)) => !a.same_placement(&b),
+                    _ => true,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+pub fn assign(f: &Function, simd_width: u32, num_warps: u32) -> Result<Assignment, LowerError> {
+    let mut a = Assignment {
+        simd_width,
+        num_warps,
+        layouts: FxHashMap::default(),
+        requests: FxHashMap::default(),
+        mem_bytes: FxHashMap::default(),
+    };
+    f.walk(|op| {
+        let o = &f.ops[op];
+        let ptr = match o.kind {
+            OpKind::Load { .. }
+            | OpKind::Store { .. }
+            | OpKind::AtomicRmw { .. }
+            | OpKind::AtomicCas { .. } => o.operands.first(),
+            _ => None,
+        };
+        if let Some(&p) = ptr {
+            let ty = f.ty(p);
+            if let (true, Some(s)) = (ty.is_tensor(), ty.elem.pointee()) {
+                let e = a.mem_bytes.entry(ty.shape.clone()).or_insert(0);
+                *e = (*e).max(s.size_bytes());
+            }
+        }
+    });
+    for p in &f.params {
+        if f.ty(p.value).is_tensor() {
+            a.layouts
+                .insert(p.value, a.default_layout(&f.ty(p.value).shape));
+        }
+    }
+    let mut w = Walker {
+        f,
+        a,
+        pending: FxHashMap::default(),
+    };
+    w.block(f.body, &[], 0)?;
+    Ok(w.a)
+}
+
+struct Walker<'a> {
+    f: &'a Function,
+    a: Assignment,
+    /// The layout the latest use seen so far (walking backwards) asks of a value.
+    pending: FxHashMap<ValueId, Layout>,
+}
+
+impl Walker<'_> {
+    fn is_tensor(&self, v: ValueId) -> bool {
+        self.f.ty(v).is_tensor()
+    }
+
+    /// Fix a value's layout: what its uses ask, else the default of its shape.
+    fn decide(&mut self, v: ValueId) -> Option<Layout> {
+        if !self.is_tensor(v) {
+            return None;
+        }
+        let l = match self.pending.get(&v) {
+            Some(l) => l.clone(),
+            None => self.a.default_layout(&self.f.ty(v).shape),
+        };
+        self.set(v, l.clone());
+        Some(l)
+    }
+
+    fn set(&mut self, v: ValueId, l: Layout) {
+        if self.is_tensor(v) {
+            self.a.layouts.insert(v, l);
+        }
+    }
+
+    fn request(&mut self, op: OpId, i: usize, l: Option<Layout>) {
+        let v = self.f.ops[op].operands[i];
+        let Some(l) = l else { return };
+        if !self.is_tensor(v) {
+            return;
+        }
+        self.a.requests.insert((op, i), l.clone());
+        self.pending.entry(v).or_insert(l);
+    }
+
+    /// Walk a block backwards. Its terminator's operands from `skip` on are asked for
+    /// `targets` (the layouts of what they flow into).
+    fn block(
+        &mut self,
+        b: BlockId,
+        targets: &[Option<Layout>],
+        skip: usize,
+    ) -> Result<(), LowerError> {
+        for &op in self.f.blocks[b].ops.iter().rev() {
+            if self.f.ops[op].kind.is_terminator() {
+                let n = self.f.ops[op].operands.len();
+                for i in skip..n {
+                    let l = targets.get(i - skip).cloned().flatten();
+                    self.request(op, i, l);
+                }
+            } else {
+                self.op(op)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn op(&mut self, op: OpId) -> Result<(), LowerError> {
+        let f = self.f;
+        let o = &f.ops[op];
+        let n = o.operands.len();
+        let bad =
+            |what: &str| LowerError::new(format!("malformed {}: {what}", o.kind.name()), o.loc);
+        match &o.kind {
+            OpKind::Load { .. } => {
+                let r = o.results[0];
+                let l = self
+                    .is_tensor(r)
+                    .then(|| self.a.default_layout(&f.ty(r).shape));
+                if let Some(l) = &l {
+                    self.set(r, l.clone());
+                }
+                for i in 0..n {
+                    self.request(op, i, l.clone());
+                }
+            }
+            OpKind::Store { .. } | OpKind::AtomicRmw { .. } | OpKind::AtomicCas { .. } => {
+                let p = *o.operands.first().ok_or_else(|| bad("no pointer"))?;
+                let l = self
+                    .is_tensor(p)
+                    .then(|| self.a.default_layout(&f.ty(p).shape));
+                for &r in &o.results {
+                    if let Some(l) = &l {
+                        self.set(r, l.clone());
+                    }
+                }
+                for i in 0..n {
+                    self.request(op, i, l.clone());
+                }
+            }
+            OpKind::Reduce { axis } => {
+                let first = *o.operands.first().ok_or_else(|| bad("no operands"))?;
+                let wanted = o.results.first().and_then(|r| self.pending.get(r));
+                let parent = match wanted {
+                    Some(Layout::Slice { dim, parent }) if dim == axis => (**parent).clone(),
+                    _ => self.a.default_layout(&f.ty(first).shape),
+                };
+                for &r in &o.results {
+                    self.set(r, Layout::slice(*axis, parent.clone()));
+                }
+                for &region in &o.regions {
+                    self.block(region, &[], 0)?;
+                }
+                for i in 0..n {
+                    self.request(op, i, Some(parent.clone()));
+                }
+            }
+            OpKind::ExpandDims(axis) => {
+                let l = self.decide(o.results[0]);
+                self.request(op, 0, l.map(|l| Layout::slice(*axis, l)));
+            }
+            OpKind::Broadcast
+            | OpKind::Unary(_)
+            | OpKind::Binary(_)
+            | OpKind::Cmp(_)
+            | OpKind::Select
+            | OpKind::Cast
+            | OpKind::Bitcast
+            | OpKind::Fma
+            | OpKind::AddPtr
+            | OpKind::Hint { .. } => {
+                let r = *o.results.first().ok_or_else(|| bad("no result"))?;
+                let l = self.decide(r);
+                for i in 0..n {
+                    self.request(op, i, l.clone());
+                }
+            }
+            OpKind::For => {
+                if n < 3 || o.regions.len() != 1 {
+                    return Err(bad("needs bounds, step and a body"));
+                }
+                let carried: Vec<Option<Layout>> =
+                    o.results.iter().map(|&r| self.decide(r)).collect();
+                let body = o.regions[0];
+                for (i, &arg) in f.blocks[body].args.iter().skip(1).enumerate() {
+                    if let Some(Some(l)) = carried.get(i) {
+                        self.set(arg, l.clone());
+                    }
+                }
+                self.block(body, &carried, 0)?;
+                for (i, l) in carried.into_iter().enumerate() {
+                    if 3 + i < n {
+                        self.request(op, 3 + i, l);
+                    }
+                }
+            }
+            OpKind::If => {
+                let results: Vec<Option<Layout>> =
+                    o.results.iter().map(|&r| self.decide(r)).collect();
+                for &region in &o.regions {
+                    self.block(region, &results, 0)?;
+                }
+            }
+            OpKind::While => {
+                if o.regions.len() != 2 {
+                    return Err(bad("needs two regions"));
+                }
+                let results: Vec<Option<Layout>> =
+                    o.results.iter().map(|&r| self.decide(r)).collect();
+                let (before, after) = (o.regions[0], o.regions[1]);
+                let carried: Vec<Option<Layout>> = o
+                    .operands
+                    .iter()
+                    .map(|&v| {
+                        self.is_tensor(v)
+                            .then(|| self.a.default_layout(&f.ty(v).shape))
+                    })
+                    .collect();
+                for (&arg, l) in f.blocks[before].args.iter().zip(&carried) {
+                    if let Some(l) = l {
+                        self.set(arg, l.clone());
+                    }
+                }
+                for (&arg, l) in f.blocks[after].args.iter().zip(&results) {
+                    if let Some(l) = l {
+                        self.set(arg, l.clone());
+                    }
+                }
+                self.block(after, &carried, 0)?;
+                self.block(before, &results, 1)?;
+                for (i, l) in carried.into_iter().enumerate() {
+                    self.request(op, i, l);
+                }
+            }
+            _ => {
+                for &r in &o.results {
+                    self.decide(r);
+                }
+                for &region in &o.regions {
+                    self.block(region, &[], 0)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn value_name(f: &Function, v: ValueId) -> String {
+    match &f.values[v].name {
+        Some(n) => format!("%{n}"),
+        None => format!("%{}", v.index()),
+    }
+}
+
+/// The assignment as text: the distinct layouts, then one line per tensor value an op
+/// defines (`%5 = load : tensor<1024xf32> #0`) and one per converted operand.
+pub fn print_assignment(f: &Function, a: &Assignment) -> String {
+    let mut names: Vec<Layout> = Vec::new();
+    let mut id = |l: &Layout| -> usize {
+        match names.iter().position(|x| x == l) {
+            Some(i) => i,
+            None => {
+                names.push(l.clone());
+                names.len() - 1
+            }
+        }
+    };
+    let mut lines = Vec::new();
+    let mut ops = Vec::new();
+    f.walk(|op| ops.push(op));
+    for op in ops {
+        let o = &f.ops[op];
+        for (i, &v) in o.operands.iter().enumerate() {
+            if a.converts(f, op, i) {
+                if let (Some(have), Some(want)) = (a.layout(v), a.request(op, i)) {
+                    let (h, w) = (id(have), id(want));
+                    lines.push(format!(
+                        "  convert {} #{h} -> #{w} for {} operand {i}",
+                        value_name(f, v),
+                        o.kind.name()
+                    ));
+                }
+            }
+        }
+        for &region in &o.regions {
+            for &arg in &f.blocks[region].args {
+                if let Some(l) = a.layout(arg) {
+                    let n = id(l);
+                    lines.push(format!(
+                        "{} = {} arg : {} #{n}",
+                        value_name(f, arg),
+                        o.kind.name(),
+                        f.ty(arg)
+                    ));
+                }
+            }
+        }
+        for &r in &o.results {
+            if let Some(l) = a.layout(r) {
+                let n = id(l);
+                lines.push(format!(
+                    "{} = {} : {} #{n}",
+                    value_name(f, r),
+                    o.kind.name(),
+                    f.ty(r)
+                ));
+            }
+        }
+    }
+    let mut out = String::new();
+    for (i, l) in names.iter().enumerate() {
+        out.push_str(&format!("#{i} = {l}\n"));
+    }
+    for l in lines {
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}

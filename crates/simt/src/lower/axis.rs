@@ -1,0 +1,268 @@
+//! Contiguity, divisibility and constancy of integer and pointer values (Triton's axis info,
+//! a conservative subset), used to prove that a thread's run of elements can be moved with
+//! one vector access.
+//!
+//! Per dimension: `contig` = values form runs of that many consecutive integers, runs
+//! starting at coordinates that are multiples of it; `div` = the value at each run start is
+//! a multiple of it; `cst` = values are equal over aligned blocks of that many elements.
+//! Scalars are described as one-element tensors. Pointers count in elements.
+
+use rustc_hash::FxHashMap;
+use tm_tile::{BinaryOp, BlockId, CmpPred, Function, Literal, OpKind, ValueId};
+
+pub const MAX_DIV: u32 = 1 << 30;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AxisInfo {
+    pub contig: Vec<u32>,
+    pub div: Vec<u32>,
+    pub cst: Vec<u32>,
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    // Every fact here is a power of two.
+    a.min(b).max(1)
+}
+
+fn pow2_factor(v: i64) -> u32 {
+    if v == 0 {
+        MAX_DIV
+    } else {
+        (1u64 << v.trailing_zeros().min(30)) as u32
+    }
+}
+
+fn pow2_floor(v: u32) -> u32 {
+    if v == 0 {
+        1
+    } else {
+        1 << (31 - v.leading_zeros())
+    }
+}
+
+impl AxisInfo {
+    fn unknown(rank: usize) -> AxisInfo {
+        let r = rank.max(1);
+        AxisInfo {
+            contig: vec![1; r],
+            div: vec![1; r],
+            cst: vec![1; r],
+        }
+    }
+
+    fn constant(shape: &[u32], div: u32) -> AxisInfo {
+        let r = shape.len().max(1);
+        AxisInfo {
+            contig: vec![1; r],
+            div: vec![div; r],
+            cst: if shape.is_empty() {
+                vec![1]
+            } else {
+                shape.to_vec()
+            },
+        }
+    }
+}
+
+pub fn analyze(f: &Function) -> FxHashMap<ValueId, AxisInfo> {
+    let mut m = FxHashMap::default();
+    for p in &f.params {
+        let ty = f.ty(p.value);
+        let div = match (p.divisible_by_16, ty.elem.pointee()) {
+            (false, _) => 1,
+            (true, Some(s)) => (16 / s.size_bytes()).max(1),
+            (true, None) => 16,
+        };
+        m.insert(p.value, AxisInfo::constant(&ty.shape, div));
+    }
+    block(f, f.body, &mut m);
+    m
+}
+
+fn block(f: &Function, b: BlockId, m: &mut FxHashMap<ValueId, AxisInfo>) {
+    for &op in &f.blocks[b].ops {
+        let o = &f.ops[op];
+        for &r in &o.regions {
+            block(f, r, m);
+        }
+        let Some(&res) = o.results.first() else {
+            continue;
+        };
+        let shape = f.ty(res).shape.clone();
+        let rank = shape.len();
+        let get = |i: usize| -> AxisInfo {
+            o.operands
+                .get(i)
+                .and_then(|v| m.get(v))
+                .cloned()
+                .unwrap_or_else(|| AxisInfo::unknown(rank))
+        };
+        let info = match &o.kind {
+            OpKind::Constant(Literal::Int(v)) => AxisInfo::constant(&shape, pow2_factor(*v)),
+            OpKind::Constant(_) => AxisInfo::constant(&shape, 1),
+            OpKind::MakeRange { start, end } => AxisInfo {
+                contig: vec![(end - start).max(1) as u32],
+                div: vec![pow2_factor(*start as i64)],
+                cst: vec![1],
+            },
+            OpKind::Splat => AxisInfo::constant(&shape, get(0).div[0]),
+            OpKind::Broadcast => {
+                let a = get(0);
+                let src = &f.ty(o.operands[0]).shape;
+                let mut r = a.clone();
+                for d in 0..rank.min(src.len()).min(a.div.len()) {
+                    if src[d] == 1 && shape[d] != 1 {
+                        r.contig[d] = 1;
+                        r.cst[d] = shape[d];
+                    }
+                }
+                r
+            }
+            OpKind::ExpandDims(axis) => {
+                let a = get(0);
+                let every: u32 = a
+                    .contig
+                    .iter()
+                    .zip(&a.div)
+                    .map(|(&c, &d)| if c == 1 { d } else { 1 })
+                    .min()
+                    .unwrap_or(1);
+                let mut r = a;
+                let at = (*axis as usize).min(r.div.len());
+                r.contig.insert(at, 1);
+                r.div.insert(at, every);
+                r.cst.insert(at, 1);
+                r
+            }
+            OpKind::Binary(BinaryOp::Add) | OpKind::AddPtr => add(&get(0), &get(1)),
+            OpKind::Binary(BinaryOp::Sub) => {
+                let (a, b) = (get(0), get(1));
+                zip(&a, &b, |ca, da, ka, cb, db, kb| {
+                    let co = gcd(ca, kb);
+                    (co, gcd(eff(da, ca, co), eff(db, cb, co)), gcd(ka, kb))
+                })
+            }
+            OpKind::Binary(BinaryOp::Mul) => {
+                let (a, b) = (get(0), get(1));
+                zip(&a, &b, |ca, da, ka, cb, db, kb| {
+                    let (da, db) = (eff(da, ca, 1), eff(db, cb, 1));
+                    let d = (da as u64 * db as u64).min(MAX_DIV as u64) as u32;
+                    (1, d, gcd(ka, kb))
+                })
+            }
+            OpKind::Cmp(pred) => {
+                let (a, b) = (get(0), get(1));
+                zip(&a, &b, |ca, da, ka, cb, db, kb| {
+                    let mut k = gcd(ka, kb);
+                    // A run of consecutive integers starting at a multiple of g, compared
+                    // with a value constant over it and divisible by g, is all below or all
+                    // at-or-above it.
+                    let left = matches!(pred, CmpPred::Lt | CmpPred::Ge) && ca > 1;
+                    let right = matches!(pred, CmpPred::Gt | CmpPred::Le) && cb > 1;
+                    if left {
+                        k = k.max(gcd(gcd(ca, da), db).min(kb));
+                    }
+                    if right {
+                        k = k.max(gcd(gcd(cb, db), da).min(ka));
+                    }
+                    (1, 1, k)
+                })
+            }
+            OpKind::Cast => {
+                let a = get(0);
+                let int = |v: ValueId| {
+                    f.ty(v)
+                        .scalar_type()
+                        .is_some_and(|s| s.is_int() && s.bits() >= 32)
+                };
+                if int(o.operands[0]) && int(res) {
+                    a
+                } else {
+                    only_constancy(&[a])
+                }
+            }
+            OpKind::Hint {
+                multiple_of,
+                max_contiguous,
+                max_constancy,
+            } => {
+                let mut r = get(0);
+                for (d, &h) in multiple_of.iter().enumerate().take(r.div.len()) {
+                    r.div[d] = r.div[d].max(pow2_floor(h));
+                }
+                for (d, &h) in max_contiguous.iter().enumerate().take(r.div.len()) {
+                    r.contig[d] = r.contig[d].max(pow2_floor(h));
+                }
+                for (d, &h) in max_constancy.iter().enumerate().take(r.div.len()) {
+                    r.cst[d] = r.cst[d].max(pow2_floor(h));
+                }
+                r
+            }
+            OpKind::Unary(_)
+            | OpKind::Binary(_)
+            | OpKind::Select
+            | OpKind::Bitcast
+            | OpKind::Fma => {
+                let ins: Vec<AxisInfo> = (0..o.operands.len()).map(get).collect();
+                only_constancy(&ins)
+            }
+            _ => AxisInfo::unknown(rank),
+        };
+        m.insert(res, info);
+    }
+}
+
+fn add(a: &AxisInfo, b: &AxisInfo) -> AxisInfo {
+    zip(a, b, |ca, da, ka, cb, db, kb| {
+        let co = gcd(ca, kb).max(gcd(ka, cb));
+        (co, gcd(eff(da, ca, co), eff(db, cb, co)), gcd(ka, kb))
+    })
+}
+
+/// Divisibility of the values at the starts of output runs of length `co`, for an input
+/// with runs of length `c` whose starts are divisible by `d`: output runs that begin inside
+/// an input run begin at a multiple of `co` past its start.
+fn eff(d: u32, c: u32, co: u32) -> u32 {
+    if co < c {
+        d.min(co)
+    } else {
+        d
+    }
+}
+
+fn only_constancy(ins: &[AxisInfo]) -> AxisInfo {
+    let rank = ins.first().map(|a| a.cst.len()).unwrap_or(1);
+    let mut r = AxisInfo::unknown(rank);
+    for d in 0..rank {
+        r.cst[d] = ins
+            .iter()
+            .map(|a| a.cst.get(d).copied().unwrap_or(1))
+            .min()
+            .unwrap_or(1);
+    }
+    r
+}
+
+fn zip(
+    a: &AxisInfo,
+    b: &AxisInfo,
+    f: impl Fn(u32, u32, u32, u32, u32, u32) -> (u32, u32, u32),
+) -> AxisInfo {
+    let rank = a.div.len().max(b.div.len());
+    let at = |v: &Vec<u32>, d: usize| v.get(d).copied().unwrap_or(1);
+    let mut r = AxisInfo::unknown(rank);
+    for d in 0..rank {
+        let (c, dv, k) = f(
+            at(&a.contig, d),
+            at(&a.div, d),
+            at(&a.cst, d),
+            at(&b.contig, d),
+            at(&b.div, d),
+            at(&b.cst, d),
+        );
+        r.contig[d] = c;
+        r.div[d] = dv;
+        r.cst[d] = k;
+    }
+    r
+}

@@ -1,0 +1,511 @@
+//! Tile IR → SIMT IR. One program instance is one workgroup of `num_warps × simd_width`
+//! threads; every tensor becomes, in each thread, the registers its layout gives that thread,
+//! fully unrolled into locals.
+//!
+//! Pointers become i32 element indices into the buffer of their base parameter (buffers
+//! larger than 2^31 elements are not supported).
+
+mod axis;
+mod control;
+mod convert;
+mod elementwise;
+mod memory;
+mod prologue;
+mod provenance;
+mod reduce;
+
+use rustc_hash::FxHashMap;
+use tm_core::{
+    Arena, BufferBinding, KernelAbi, Loc, ScalarSlot, ScalarType, Target, SCALAR_HEADER_BYTES,
+};
+use tm_tile::{BlockId, Function, Literal, OpId, OpKind, ValueId};
+
+use crate::assign::{assign, Assignment};
+pub use crate::error::LowerError;
+use crate::ir::{
+    BufferParam, Expr, Kernel, Local, LocalId, Operand, SType, ScalarParam, SharedArray, Stmt,
+};
+use crate::layout::{resolve, Layout, TensorMap};
+
+/// A Tile IR value once lowered: its registers in this thread (one for a scalar), the layout
+/// they follow, their scalar type (i32 indices for pointers) and, for pointers, the buffer.
+#[derive(Clone, Debug)]
+pub(crate) struct LVal {
+    pub regs: Vec<Operand>,
+    pub layout: Option<Layout>,
+    pub ty: ScalarType,
+    pub buf: Option<u32>,
+}
+
+impl LVal {
+    fn reg(&self, r: usize) -> Operand {
+        if self.regs.len() == 1 {
+            self.regs[0]
+        } else {
+            self.regs[r]
+        }
+    }
+}
+
+/// How a buffer parameter is accessed in the printed kernel.
+#[derive(Clone, Debug)]
+struct BufInfo {
+    pointee: ScalarType,
+    /// Element bits when 8/16-bit data (or i1) is accessed through u32 words.
+    word_bits: Option<u32>,
+    atomic: bool,
+}
+
+pub(crate) struct Lowerer<'a> {
+    f: &'a Function,
+    target: &'a Target,
+    asg: Assignment,
+    axis: FxHashMap<ValueId, axis::AxisInfo>,
+    simd: u32,
+    num_warps: u32,
+    locals: Arena<Local>,
+    /// Statements run once after the grid guard; thread-dependent layout offsets are added
+    /// here on first use, so they are visible everywhere in the body.
+    prologue: Vec<Stmt>,
+    stack: Vec<Vec<Stmt>>,
+    vals: FxHashMap<ValueId, LVal>,
+    bufs: Vec<BufInfo>,
+    buffers: Vec<BufferParam>,
+    scalars: Vec<ScalarParam>,
+    shared: Vec<SharedArray>,
+    geo: prologue::Geometry,
+    loc: Loc,
+}
+
+/// Lower a Tile IR function for a target, with `num_warps` simdgroups per program.
+pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, LowerError> {
+    let simd = target.simd_width;
+    let pow2 = |x: u32| x != 0 && x & (x - 1) == 0;
+    if !pow2(simd) {
+        return Err(LowerError::new(
+            format!("SIMD width {simd} is not a power of two"),
+            Loc::UNKNOWN,
+        ));
+    }
+    if !pow2(num_warps) {
+        return Err(LowerError::new(
+            format!("num_warps must be a power of two, got {num_warps}"),
+            Loc::UNKNOWN,
+        ));
+    }
+    let threads = simd * num_warps;
+    if threads > target.max_threads_per_group {
+        return Err(LowerError::new(
+            format!(
+                "num_warps={num_warps} needs {threads} threads per group; {} allows {}",
+                target.name, target.max_threads_per_group
+            ),
+            Loc::UNKNOWN,
+        ));
+    }
+    let asg = assign(f, simd, num_warps)?;
+    let prov = provenance::analyze(f)?;
+    let mut l = Lowerer {
+        f,
+        target,
+        asg,
+        axis: axis::analyze(f),
+        simd,
+        num_warps,
+        locals: Arena::default(),
+        prologue: Vec::new(),
+        stack: vec![Vec::new()],
+        vals: FxHashMap::default(),
+        bufs: Vec::new(),
+        buffers: Vec::new(),
+        scalars: Vec::new(),
+        shared: Vec::new(),
+        geo: prologue::Geometry::default(),
+        loc: Loc::UNKNOWN,
+    };
+    let abi = l.params(&prov)?;
+    l.grid_prologue()?;
+    l.scalar_params()?;
+    l.lower_block(f.body)?;
+    let main = l.stack.pop().unwrap_or_default();
+    let mut body = std::mem::take(&mut l.prologue);
+    body.extend(main);
+    let shared_bytes: u32 = l.shared.iter().map(|s| s.len * s.elem.size_bytes()).sum();
+    if shared_bytes > target.shared_mem_bytes {
+        return Err(LowerError::new(
+            format!(
+                "kernel needs {shared_bytes} bytes of threadgroup memory; {} has {}",
+                target.name, target.shared_mem_bytes
+            ),
+            Loc::UNKNOWN,
+        ));
+    }
+    Ok(Kernel {
+        name: f.name.clone(),
+        threads_per_group: threads,
+        simd_width: simd,
+        locals: l.locals,
+        buffers: l.buffers,
+        scalars: l.scalars,
+        shared: l.shared,
+        body,
+        abi: KernelAbi {
+            shared_bytes,
+            ..abi
+        },
+    })
+}
+
+impl<'a> Lowerer<'a> {
+    fn err(&self, msg: impl Into<String>) -> LowerError {
+        LowerError::new(msg, self.loc)
+    }
+
+    /// Refuse element types the target cannot compute with.
+    fn check_type(&self, s: ScalarType) -> Result<(), LowerError> {
+        let t = self.target;
+        let bad = match s {
+            ScalarType::F64 if !t.has_f64 => Some("fp64"),
+            ScalarType::I64 | ScalarType::U64 if !t.has_i64 => Some("64-bit integers"),
+            ScalarType::F16 if !t.has_f16 => Some("fp16"),
+            ScalarType::BF16 => Some("bf16 (not supported yet)"),
+            _ => None,
+        };
+        match bad {
+            Some(what) => Err(self.err(format!("{what}: not available on {}", t.name))),
+            None => Ok(()),
+        }
+    }
+
+    /// The register type of a value: its scalar type, i32 for pointers.
+    fn reg_ty(&self, v: ValueId) -> Result<ScalarType, LowerError> {
+        let ty = self.f.ty(v);
+        let s = ty.scalar_type().unwrap_or(ScalarType::I32);
+        self.check_type(s)?;
+        Ok(s)
+    }
+
+    fn map(&self, layout: &Layout, shape: &[u32]) -> Result<TensorMap, LowerError> {
+        resolve(layout, shape).map_err(|e| self.err(e.0))
+    }
+
+    /// The number of registers a value has in its assigned layout (1 for scalars).
+    fn num_regs(&self, v: ValueId) -> Result<usize, LowerError> {
+        match self.asg.layout(v) {
+            Some(l) => Ok(self.map(l, &self.f.ty(v).shape)?.num_regs()),
+            None => Ok(1),
+        }
+    }
+
+    fn local(&mut self, ty: SType) -> LocalId {
+        self.locals.append(Local { ty, name: None })
+    }
+
+    fn emit(&mut self, s: Stmt) {
+        if let Some(b) = self.stack.last_mut() {
+            b.push(s);
+        }
+    }
+
+    /// A new local of type `ty` holding `e`.
+    fn let_(&mut self, ty: ScalarType, e: Expr) -> Operand {
+        self.let_v(SType::scalar(ty), e)
+    }
+
+    fn let_v(&mut self, ty: SType, e: Expr) -> Operand {
+        let dst = self.local(ty);
+        self.emit(Stmt::Assign { dst, expr: e });
+        Operand::Local(dst)
+    }
+
+    fn set(&mut self, dst: LocalId, v: Operand) {
+        self.emit(Stmt::Assign {
+            dst,
+            expr: Expr::Operand(v),
+        });
+    }
+
+    /// Run `f` collecting the statements it emits.
+    fn nested<T>(
+        &mut self,
+        f: impl FnOnce(&mut Self) -> Result<T, LowerError>,
+    ) -> Result<(Vec<Stmt>, T), LowerError> {
+        self.stack.push(Vec::new());
+        let r = f(self);
+        let stmts = self.stack.pop().unwrap_or_default();
+        Ok((stmts, r?))
+    }
+
+    /// `if cond { then } else { els }`, folded when the condition is a constant.
+    fn emit_if(&mut self, cond: Operand, then_body: Vec<Stmt>, else_body: Vec<Stmt>) {
+        match cond {
+            Operand::Const(Literal::Int(v), _) => {
+                let b = if v != 0 { then_body } else { else_body };
+                if let Some(cur) = self.stack.last_mut() {
+                    cur.extend(b);
+                }
+            }
+            _ => self.emit(Stmt::If {
+                cond,
+                then_body,
+                else_body,
+            }),
+        }
+    }
+
+    fn i32c(v: i64) -> Operand {
+        Operand::Const(Literal::Int(v), ScalarType::I32)
+    }
+
+    fn u32c(v: i64) -> Operand {
+        Operand::Const(Literal::Int(v), ScalarType::U32)
+    }
+
+    fn zero(ty: ScalarType) -> Operand {
+        let lit = if ty.is_float() {
+            Literal::Float(0.0)
+        } else {
+            Literal::Int(0)
+        };
+        Operand::Const(lit, ty)
+    }
+
+    /// i32 arithmetic on indices, folding constants so index math stays readable.
+    fn iadd(&mut self, a: Operand, b: Operand) -> Operand {
+        match (a, b) {
+            (Operand::Const(Literal::Int(x), _), Operand::Const(Literal::Int(y), _)) => {
+                Self::i32c(x + y)
+            }
+            (x, Operand::Const(Literal::Int(0), _)) | (Operand::Const(Literal::Int(0), _), x) => x,
+            _ => self.let_(ScalarType::I32, Expr::Binary(tm_tile::BinaryOp::Add, a, b)),
+        }
+    }
+
+    fn imul(&mut self, a: Operand, c: i64) -> Operand {
+        match a {
+            Operand::Const(Literal::Int(x), _) => Self::i32c(x * c),
+            _ if c == 0 => Self::i32c(0),
+            _ if c == 1 => a,
+            _ => self.let_(
+                ScalarType::I32,
+                Expr::Binary(tm_tile::BinaryOp::Mul, a, Self::i32c(c)),
+            ),
+        }
+    }
+
+    fn cast(&mut self, v: Operand, from: ScalarType, to: ScalarType) -> Operand {
+        if from == to {
+            return v;
+        }
+        if let Operand::Const(Literal::Int(x), _) = v {
+            if to.is_int() && !to.is_bool() && from.is_int() && !from.is_bool() {
+                // Small index constants only; others go through a real cast.
+                if (0..=i32::MAX as i64).contains(&x) && to.bits() >= 32 {
+                    return Operand::Const(Literal::Int(x), to);
+                }
+            }
+        }
+        self.let_(to, Expr::Cast(v, SType::scalar(to)))
+    }
+
+    fn value(&self, v: ValueId) -> Result<LVal, LowerError> {
+        self.vals
+            .get(&v)
+            .cloned()
+            .ok_or_else(|| self.err(format!("value %{} used before it is defined", v.index())))
+    }
+
+    /// Operand `i` of `op`, converted to the layout assignment asked for it.
+    fn operand(&mut self, op: OpId, i: usize) -> Result<LVal, LowerError> {
+        let v = self.f.ops[op].operands[i];
+        let lv = self.value(v)?;
+        if !self.asg.converts(self.f, op, i) {
+            return Ok(lv);
+        }
+        let want = self
+            .asg
+            .request(op, i)
+            .cloned()
+            .ok_or_else(|| self.err("internal: conversion without a target layout"))?;
+        let shape = self.f.ty(v).shape.clone();
+        self.convert(&lv, &shape, &want)
+    }
+
+    fn operands(&mut self, op: OpId) -> Result<Vec<LVal>, LowerError> {
+        (0..self.f.ops[op].operands.len())
+            .map(|i| self.operand(op, i))
+            .collect()
+    }
+
+    fn define(
+        &mut self,
+        v: ValueId,
+        regs: Vec<Operand>,
+        buf: Option<u32>,
+    ) -> Result<(), LowerError> {
+        let ty = self.reg_ty(v)?;
+        let layout = self.asg.layout(v).cloned();
+        self.vals.insert(
+            v,
+            LVal {
+                regs,
+                layout,
+                ty,
+                buf,
+            },
+        );
+        Ok(())
+    }
+
+    /// Lower the ops of a block up to (not including) its terminator, which is returned.
+    fn lower_ops(&mut self, b: BlockId) -> Result<Option<OpId>, LowerError> {
+        for &op in &self.f.blocks[b].ops {
+            if self.f.ops[op].kind.is_terminator() {
+                return Ok(Some(op));
+            }
+            self.loc = self.f.ops[op].loc;
+            self.lower_op(op)?;
+        }
+        Ok(None)
+    }
+
+    fn lower_block(&mut self, b: BlockId) -> Result<(), LowerError> {
+        if let Some(t) = self.lower_ops(b)? {
+            self.loc = self.f.ops[t].loc;
+            if !matches!(self.f.ops[t].kind, OpKind::Return) {
+                return Err(self.err("the function body must end in return"));
+            }
+        }
+        Ok(())
+    }
+
+    fn lower_op(&mut self, op: OpId) -> Result<(), LowerError> {
+        let o = &self.f.ops[op];
+        match &o.kind {
+            OpKind::Constant(lit) => self.lower_constant(op, *lit),
+            OpKind::ProgramId(axis) => self.lower_program_id(op, *axis),
+            OpKind::NumPrograms(axis) => self.lower_num_programs(op, *axis),
+            OpKind::MakeRange { start, .. } => self.lower_make_range(op, *start),
+            OpKind::Splat | OpKind::Hint { .. } => self.lower_alias(op),
+            OpKind::Broadcast => self.lower_broadcast(op),
+            OpKind::ExpandDims(_) => self.lower_expand_dims(op),
+            OpKind::Unary(_)
+            | OpKind::Binary(_)
+            | OpKind::Cmp(_)
+            | OpKind::Select
+            | OpKind::Cast
+            | OpKind::Bitcast
+            | OpKind::Fma
+            | OpKind::AddPtr => self.lower_elementwise(op),
+            OpKind::Load {
+                has_mask,
+                has_other,
+                ..
+            } => self.lower_load(op, *has_mask, *has_other),
+            OpKind::Store { has_mask } => self.lower_store(op, *has_mask),
+            OpKind::Reduce { axis } => self.lower_reduce(op, *axis),
+            OpKind::For => self.lower_for(op),
+            OpKind::If => self.lower_if(op),
+            OpKind::While => self.lower_while(op),
+            OpKind::Barrier => {
+                self.emit(Stmt::Barrier);
+                Ok(())
+            }
+            // Debug output and device asserts are dropped for now.
+            OpKind::Assert { .. } | OpKind::Print { .. } => Ok(()),
+            other => Err(self.err(format!(
+                "'{}' cannot be lowered to SIMT IR yet",
+                other.name()
+            ))),
+        }
+    }
+
+    /// Buffers (bindings 1.. in parameter order) and the ABI of the scalar buffer.
+    fn params(&mut self, prov: &provenance::Provenance) -> Result<KernelAbi, LowerError> {
+        let f = self.f;
+        let mut abi = KernelAbi {
+            entry: f.name.clone(),
+            threads_per_group: self.simd * self.num_warps,
+            buffers: Vec::new(),
+            scalars: Vec::new(),
+            scalar_bytes: SCALAR_HEADER_BYTES,
+            shared_bytes: 0,
+        };
+        let mut offset = SCALAR_HEADER_BYTES;
+        for (i, p) in f.params.iter().enumerate() {
+            let ty = f.ty(p.value);
+            if ty.is_tensor() {
+                return Err(self.err(format!("parameter '{}' is a tensor", p.name)));
+            }
+            match ty.elem {
+                tm_tile::Elem::Ptr(s) => {
+                    self.check_type(s)?;
+                    let b = self.bufs.len() as u32;
+                    let small = s.bits() < 32 && s.is_int();
+                    let word_bits = (!self.target.byte_addressable && small).then(|| {
+                        if s.is_bool() {
+                            8
+                        } else {
+                            s.bits()
+                        }
+                    });
+                    let atomic = prov.atomics[i] || (word_bits.is_some() && prov.writes[i]);
+                    let elem = match (word_bits, s) {
+                        (Some(_), _) => ScalarType::U32,
+                        (None, ScalarType::I1) => ScalarType::U8,
+                        (None, s) => s,
+                    };
+                    self.bufs.push(BufInfo {
+                        pointee: s,
+                        word_bits,
+                        atomic,
+                    });
+                    self.buffers.push(BufferParam {
+                        name: p.name.clone(),
+                        elem,
+                        writes: prov.writes[i],
+                        atomic,
+                    });
+                    abi.buffers.push(BufferBinding {
+                        arg_index: p.arg_index as usize,
+                        binding: b + 1,
+                        elem: s,
+                        reads: prov.reads[i],
+                        writes: prov.writes[i],
+                    });
+                    self.vals.insert(
+                        p.value,
+                        LVal {
+                            regs: vec![Self::i32c(0)],
+                            layout: None,
+                            ty: ScalarType::I32,
+                            buf: Some(b),
+                        },
+                    );
+                }
+                tm_tile::Elem::Scalar(s) => {
+                    self.check_type(s)?;
+                    // Slots are at least 4 bytes so every target can read them as words.
+                    let size = s.size_bytes().max(4);
+                    offset = offset.div_ceil(size) * size;
+                    abi.scalars.push(ScalarSlot {
+                        arg_index: p.arg_index as usize,
+                        offset,
+                        ty: s,
+                    });
+                    offset += size;
+                }
+            }
+        }
+        abi.scalar_bytes = offset.div_ceil(16) * 16;
+        if abi.buffers.len() as u32 + 1 > self.target.max_buffers {
+            return Err(self.err(format!(
+                "kernel has {} pointer arguments; {} allows {}",
+                abi.buffers.len(),
+                self.target.name,
+                self.target.max_buffers - 1
+            )));
+        }
+        Ok(abi)
+    }
+}

@@ -1,0 +1,211 @@
+//! Reductions: combine a thread's own registers along the axis, then across the lanes of
+//! the simdgroup with xor-shuffle butterflies, then across simdgroups through a threadgroup
+//! array. Only lanes and simdgroups that hold *different* elements along the axis are
+//! combined, so replicated elements (tensors smaller than the layout's tile) are counted
+//! once.
+
+use tm_core::ScalarType;
+use tm_tile::{OpId, OpKind};
+
+use super::{LVal, LowerError, Lowerer};
+use crate::ir::{Expr, Operand, SType, SimdOp, Stmt};
+use crate::layout::Layout;
+
+impl Lowerer<'_> {
+    /// Inline the combine region on (accumulators, new values).
+    fn combine(
+        &mut self,
+        op: OpId,
+        acc: &[Operand],
+        new: &[Operand],
+        tys: &[ScalarType],
+    ) -> Result<Vec<Operand>, LowerError> {
+        let f = self.f;
+        let region = f.ops[op].regions[0];
+        let args = &f.blocks[region].args;
+        if args.len() != 2 * acc.len() {
+            return Err(self.err("reduce region must take accumulators and new values"));
+        }
+        for (i, &arg) in args.iter().enumerate() {
+            let (v, ty) = if i < acc.len() {
+                (acc[i], tys[i])
+            } else {
+                (new[i - acc.len()], tys[i - acc.len()])
+            };
+            self.vals.insert(
+                arg,
+                LVal {
+                    regs: vec![v],
+                    layout: None,
+                    ty,
+                    buf: None,
+                },
+            );
+        }
+        let loc = self.loc;
+        let t = self.lower_ops(region)?;
+        self.loc = loc;
+        let t = t
+            .filter(|&t| matches!(f.ops[t].kind, OpKind::Yield))
+            .ok_or_else(|| self.err("reduce region must end in yield"))?;
+        let mut out = Vec::new();
+        for &y in &f.ops[t].operands {
+            out.push(self.value(y)?.regs[0]);
+        }
+        if out.len() != acc.len() {
+            return Err(self.err("reduce region yields the wrong number of values"));
+        }
+        Ok(out)
+    }
+
+    /// The value of `v` in the lane `lane ^ mask`. Shuffles move 32-bit words (the types
+    /// every target shuffles); other types are widened or split.
+    fn shuffle_xor(&mut self, v: Operand, ty: ScalarType, mask: u32) -> Operand {
+        let m = Some(Self::u32c(mask as i64));
+        match ty {
+            ScalarType::I32 | ScalarType::U32 | ScalarType::F32 => {
+                self.let_(ty, Expr::Simd(SimdOp::ShuffleXor, v, m))
+            }
+            ScalarType::I64 | ScalarType::U64 | ScalarType::F64 => {
+                let pair = SType::vector(ScalarType::U32, 2);
+                let w = self.let_v(pair, Expr::Bitcast(v, pair));
+                let halves: Vec<Operand> = (0..2)
+                    .map(|i| {
+                        let h = self.let_(ScalarType::U32, Expr::Extract(w, i));
+                        self.let_(ScalarType::U32, Expr::Simd(SimdOp::ShuffleXor, h, m))
+                    })
+                    .collect();
+                let w = self.let_v(pair, Expr::Vector(halves));
+                self.let_(ty, Expr::Bitcast(w, SType::scalar(ty)))
+            }
+            _ => {
+                let wide = if ty.is_float() {
+                    ScalarType::F32
+                } else if ty.is_signed_int() {
+                    ScalarType::I32
+                } else {
+                    ScalarType::U32
+                };
+                let x = self.cast(v, ty, wide);
+                let x = self.let_(wide, Expr::Simd(SimdOp::ShuffleXor, x, m));
+                self.let_(ty, Expr::Cast(x, SType::scalar(ty)))
+            }
+        }
+    }
+
+    pub(super) fn lower_reduce(&mut self, op: OpId, axis: u32) -> Result<(), LowerError> {
+        let f = self.f;
+        let o = &f.ops[op];
+        if o.operands.is_empty() || o.regions.len() != 1 {
+            return Err(self.err("reduce needs operands and a combine region"));
+        }
+        let ins = self.operands(op)?;
+        let parent = self
+            .asg
+            .request(op, 0)
+            .cloned()
+            .ok_or_else(|| self.err("reduce operands must be tensors"))?;
+        let in_shape = f.ty(o.operands[0]).shape.clone();
+        let a = axis as usize;
+        if a >= in_shape.len() {
+            return Err(self.err(format!("reduce axis {axis} out of range")));
+        }
+        let mut out_shape = in_shape.clone();
+        out_shape.remove(a);
+        let out_layout = Layout::slice(axis, parent.clone());
+        let im = self.map(&parent, &in_shape)?;
+        let om = self.map(&out_layout, &out_shape)?;
+        let tys: Vec<ScalarType> = ins.iter().map(|v| v.ty).collect();
+        let dim = im.dims[a].clone();
+
+        let mut accs: Vec<Vec<Operand>> = Vec::new();
+        for ro in 0..om.num_regs() {
+            let mut multi = om.reg_multi(ro);
+            multi.insert(a, 0);
+            let mut acc: Vec<Operand> = Vec::new();
+            for i in 0..dim.regs {
+                multi[a] = i;
+                let r = im.reg_index(&multi);
+                let vals: Vec<Operand> = ins.iter().map(|v| v.reg(r)).collect();
+                acc = if i == 0 {
+                    vals
+                } else {
+                    self.combine(op, &acc, &vals, &tys)?
+                };
+            }
+            accs.push(acc);
+        }
+
+        let masks = dim.distinct_lane_masks();
+        if !masks.is_empty() && !self.target.simd_ops {
+            return Err(self.err(format!(
+                "reductions need simdgroup shuffles, which {} lacks",
+                self.target.name
+            )));
+        }
+        for m in masks {
+            for acc in accs.iter_mut() {
+                let others: Vec<Operand> = acc
+                    .iter()
+                    .zip(&tys)
+                    .map(|(&x, &ty)| self.shuffle_xor(x, ty, m))
+                    .collect();
+                *acc = self.combine(op, acc, &others, &tys)?;
+            }
+        }
+
+        let wd = dim.distinct_warps();
+        if wd > 1 {
+            let numel = u32::try_from(om.numel()).map_err(|_| self.err("tensor too large"))?;
+            let arrs: Vec<u32> = tys
+                .iter()
+                .map(|&t| self.shared_array(self.shared_ty(t), wd * numel))
+                .collect();
+            let warp = self.warp();
+            let slot = self.in_prologue(|s| {
+                let b = s.bits_of(warp, dim.warp_shift, wd);
+                s.imul(b, numel as i64)
+            });
+            let base = self.thread_linear(&out_layout, &out_shape)?;
+            let strides = om.strides();
+            let lin = |r: usize| -> i64 {
+                om.reg_offsets(r)
+                    .iter()
+                    .zip(&strides)
+                    .map(|(&o, &s)| o as i64 * s as i64)
+                    .sum()
+            };
+            for (ro, acc) in accs.iter().enumerate() {
+                let at = self.iadd(base, Self::i32c(lin(ro)));
+                let idx = self.iadd(slot, at);
+                for ((&x, &arr), &ty) in acc.iter().zip(&arrs).zip(&tys) {
+                    self.shared_store(arr, idx, x, ty);
+                }
+            }
+            self.emit(Stmt::Barrier);
+            for (ro, acc) in accs.iter_mut().enumerate() {
+                let at = self.iadd(base, Self::i32c(lin(ro)));
+                for w in 0..wd {
+                    let idx = self.iadd(at, Self::i32c((w * numel) as i64));
+                    let vals: Vec<Operand> = arrs
+                        .iter()
+                        .zip(&tys)
+                        .map(|(&arr, &ty)| self.shared_load(arr, idx, ty))
+                        .collect();
+                    *acc = if w == 0 {
+                        vals
+                    } else {
+                        self.combine(op, acc, &vals, &tys)?
+                    };
+                }
+            }
+            self.emit(Stmt::Barrier);
+        }
+
+        for (k, &res) in o.results.iter().enumerate() {
+            let regs = accs.iter().map(|acc| acc[k]).collect();
+            self.define(res, regs, None)?;
+        }
+        Ok(())
+    }
+}
