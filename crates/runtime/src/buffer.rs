@@ -124,7 +124,7 @@ impl GpuDevice {
         // Queue writes take effect before the next submission: pending launches must be
         // submitted first or they would see data written after them.
         self.flush()?;
-        if len % 4 == 0 {
+        if len.is_multiple_of(4) {
             self.shared.queue.write_buffer(&buf.inner.buffer, 0, data);
         } else if len == buf.len() {
             // The padding after the end is ours, so it can be overwritten with zeros.

@@ -62,6 +62,12 @@ impl GpuDevice {
         if grid.contains(&0) {
             return Ok(());
         }
+        let total = grid.iter().map(|&g| u128::from(g)).product::<u128>();
+        if total > u128::from(u32::MAX) {
+            return Err(invalid(format!(
+                "grid {grid:?} has {total} programs; one launch numbers at most 2^32 - 1"
+            )));
+        }
         let max_dim = self.shared.target.max_grid_dim;
         let (dispatch, header) = KernelAbi::dispatch(grid, max_dim);
         // The prologue computes the linear program id in u32 (see CONVENTIONS.md); the
@@ -208,4 +214,71 @@ fn alias_copies(writes: impl Iterator<Item = bool>, buffers: &[&GpuBuffer]) -> V
             conflict.then_some(())
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::KernelCode;
+    use tm_core::{BufferBinding, ScalarType};
+
+    #[test]
+    fn bind_groups_are_reused_and_forgotten_with_their_buffers() {
+        let dev = match GpuDevice::open(None) {
+            Ok(d) => d,
+            Err(e) => {
+                assert_ne!(
+                    std::env::var("TRITON_METAL_REQUIRE_GPU").as_deref(),
+                    Ok("1"),
+                    "no device: {e}"
+                );
+                eprintln!("skipping: {e}");
+                return;
+            }
+        };
+        let src = "@group(0) @binding(0) var<storage, read> tm_scalars: array<u32>;
+@group(0) @binding(1) var<storage, read_write> b0: array<u32>;
+@compute @workgroup_size(1)
+fn k(@builtin(workgroup_id) tm_group: vec3<u32>,
+     @builtin(local_invocation_index) tm_tid: u32) { b0[0] = b0[0] + 1u; }";
+        let abi = KernelAbi {
+            entry: "k".into(),
+            threads_per_group: 1,
+            buffers: vec![BufferBinding {
+                arg_index: 0,
+                binding: 1,
+                elem: ScalarType::U32,
+                reads: true,
+                writes: true,
+            }],
+            scalars: vec![],
+            scalar_bytes: 16,
+            shared_bytes: 0,
+        };
+        let p = dev
+            .create_pipeline(&KernelCode::Wgsl(src.into()), &abi)
+            .unwrap();
+        let a = dev.create_buffer(4).unwrap();
+        let b = dev.create_buffer(4).unwrap();
+        let mut s = [0u8; 16];
+        let cached = || lock(&dev.shared.bind_groups).len();
+        for _ in 0..3 {
+            dev.launch(&p, [1, 1, 1], &mut s, &[&a]).unwrap();
+        }
+        assert_eq!(cached(), 1);
+        dev.launch(&p, [1, 1, 1], &mut s, &[&b]).unwrap();
+        assert_eq!(cached(), 2);
+        let mut out = [0u8; 4];
+        dev.read_buffer(&a, &mut out).unwrap();
+        assert_eq!(u32::from_le_bytes(out), 3);
+        drop(a);
+        assert_eq!(cached(), 1);
+        // A clone keeps the allocation, and its bind group, alive.
+        let b2 = b.clone();
+        drop(b);
+        assert_eq!(cached(), 1);
+        drop(b2);
+        assert_eq!(cached(), 0);
+        dev.synchronize().unwrap();
+    }
 }

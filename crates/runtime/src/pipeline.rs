@@ -123,7 +123,7 @@ impl GpuDevice {
                 abi.threads_per_group, target.max_threads_per_group
             ));
         }
-        if abi.scalar_bytes < tm_core::SCALAR_HEADER_BYTES || abi.scalar_bytes % 4 != 0 {
+        if abi.scalar_bytes < tm_core::SCALAR_HEADER_BYTES || !abi.scalar_bytes.is_multiple_of(4) {
             return bad(format!(
                 "scalar buffer of {} bytes; it holds at least the {}-byte header and is made of 4-byte words",
                 abi.scalar_bytes,
@@ -195,10 +195,8 @@ impl GpuDevice {
                 .messages
                 .iter()
                 .filter(|m| m.message_type == wgpu::CompilationMessageType::Error)
-                .map(|m| match &m.location {
-                    Some(l) => format!("{}:{}: {}", l.line_number, l.line_position, m.message),
-                    None => m.message.clone(),
-                })
+                // naga's message already quotes the source line with a caret.
+                .map(|m| m.message.trim().to_string())
                 .collect();
             let message = if located.is_empty() {
                 error_text(&err)
