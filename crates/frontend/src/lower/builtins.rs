@@ -1,0 +1,993 @@
+//! The callable things of the language: `triton.language` functions, tensor methods and
+//! Python builtins, looked up by name in tables so that adding one is a table row and a
+//! match arm.
+
+use tm_tile::{BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
+
+use super::promote::Operand;
+use super::{constfold, elem_name, triton_name, type_name, Lowerer, Result, Site};
+use crate::api::{ConstValue, ModuleKind};
+use crate::values::Val;
+
+/// Triton's `TRITON_MAX_TENSOR_NUMEL`.
+pub const MAX_TENSOR_NUMEL: u64 = 1 << 20;
+/// Bodies of `tl.static_range` loops are lowered at most this many times in total.
+pub const MAX_UNROLL: i64 = 4096;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Builtin {
+    ProgramId,
+    NumPrograms,
+    Arange,
+    Zeros,
+    Full,
+    Load,
+    Store,
+    Where,
+    Maximum,
+    Minimum,
+    /// Elementwise math on floats (`abs` also on ints).
+    Math(UnaryOp),
+    Cast,
+    Cdiv,
+    /// Iterators: only valid as the iterable of a `for`.
+    StaticRange,
+    Range,
+    PyRange,
+    StaticAssert,
+    StaticPrint,
+    PyMin,
+    PyMax,
+    PyLen,
+    PyInt,
+    PyFloat,
+    PyBool,
+    PyAbs,
+    /// Python's `math` functions on constexprs.
+    PyMath(PyMathFn),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PyMathFn {
+    Log2,
+    Log,
+    Exp,
+    Sqrt,
+    Ceil,
+    Floor,
+}
+
+const TL_FUNCTIONS: &[(&str, Builtin)] = &[
+    ("program_id", Builtin::ProgramId),
+    ("num_programs", Builtin::NumPrograms),
+    ("arange", Builtin::Arange),
+    ("zeros", Builtin::Zeros),
+    ("full", Builtin::Full),
+    ("load", Builtin::Load),
+    ("store", Builtin::Store),
+    ("where", Builtin::Where),
+    ("maximum", Builtin::Maximum),
+    ("minimum", Builtin::Minimum),
+    ("cast", Builtin::Cast),
+    ("cdiv", Builtin::Cdiv),
+    ("static_range", Builtin::StaticRange),
+    ("range", Builtin::Range),
+    ("static_assert", Builtin::StaticAssert),
+    ("static_print", Builtin::StaticPrint),
+];
+
+/// Math functions of `tl` and `tl.math`.
+const TL_MATH: &[(&str, UnaryOp)] = &[
+    ("exp", UnaryOp::Exp),
+    ("exp2", UnaryOp::Exp2),
+    ("log", UnaryOp::Log),
+    ("log2", UnaryOp::Log2),
+    ("sqrt", UnaryOp::Sqrt),
+    ("sqrt_rn", UnaryOp::SqrtRn),
+    ("rsqrt", UnaryOp::Rsqrt),
+    ("sin", UnaryOp::Sin),
+    ("cos", UnaryOp::Cos),
+    ("abs", UnaryOp::Abs),
+    ("floor", UnaryOp::Floor),
+    ("ceil", UnaryOp::Ceil),
+    ("erf", UnaryOp::Erf),
+];
+
+/// Extra functions of `libdevice` beyond `TL_MATH`.
+const LIBDEVICE_MATH: &[(&str, UnaryOp)] = &[
+    ("tan", UnaryOp::Tan),
+    ("asin", UnaryOp::Asin),
+    ("acos", UnaryOp::Acos),
+    ("atan", UnaryOp::Atan),
+    ("sinh", UnaryOp::Sinh),
+    ("cosh", UnaryOp::Cosh),
+    ("tanh", UnaryOp::Tanh),
+    ("rint", UnaryOp::Rint),
+    ("trunc", UnaryOp::Trunc),
+    ("isnan", UnaryOp::IsNan),
+    ("isinf", UnaryOp::IsInf),
+    ("fabs", UnaryOp::Abs),
+];
+
+/// Methods of tensors (`x.to(...)`, `x.exp()`): the receiver is the first argument.
+const TENSOR_METHODS: &[(&str, Builtin)] = &[("to", Builtin::Cast)];
+
+const TL_DTYPES: &[(&str, ScalarType)] = &[
+    ("int1", ScalarType::I1),
+    ("int8", ScalarType::I8),
+    ("int16", ScalarType::I16),
+    ("int32", ScalarType::I32),
+    ("int64", ScalarType::I64),
+    ("uint8", ScalarType::U8),
+    ("uint16", ScalarType::U16),
+    ("uint32", ScalarType::U32),
+    ("uint64", ScalarType::U64),
+    ("float16", ScalarType::F16),
+    ("bfloat16", ScalarType::BF16),
+    ("float32", ScalarType::F32),
+    ("float64", ScalarType::F64),
+];
+
+fn find<T: Copy>(table: &[(&str, T)], name: &str) -> Option<T> {
+    table.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+pub fn python_builtin(name: &str) -> Option<Builtin> {
+    Some(match name {
+        "range" => Builtin::PyRange,
+        "min" => Builtin::PyMin,
+        "max" => Builtin::PyMax,
+        "len" => Builtin::PyLen,
+        "int" => Builtin::PyInt,
+        "float" => Builtin::PyFloat,
+        "bool" => Builtin::PyBool,
+        "abs" => Builtin::PyAbs,
+        _ => return None,
+    })
+}
+
+/// `value.name`.
+pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val> {
+    match &v {
+        Val::Module(m) => module_attribute(*m, name, site),
+        Val::Value(x) => {
+            let ty = l.ty(*x);
+            match name {
+                "dtype" => match ty.elem {
+                    Elem::Scalar(s) => Ok(Val::Const(ConstValue::Dtype(s))),
+                    Elem::Ptr(_) => Err(site.err("unsupported: the dtype of a pointer")),
+                },
+                "shape" => Ok(Val::Tuple(
+                    ty.shape
+                        .iter()
+                        .map(|&d| Val::Const(ConstValue::Int(d as i64)))
+                        .collect(),
+                )),
+                "numel" => Ok(Val::Const(ConstValue::Int(ty.numel() as i64))),
+                _ => {
+                    if let Some(b) = find(TENSOR_METHODS, name) {
+                        return Ok(Val::Method(Box::new(v), b));
+                    }
+                    if let Some(op) = find(TL_MATH, name) {
+                        return Ok(Val::Method(Box::new(v), Builtin::Math(op)));
+                    }
+                    Err(site.err(format!("unsupported: tensor attribute '{name}'")))
+                }
+            }
+        }
+        Val::Const(c) if name == "value" => Ok(Val::Const(c.clone())),
+        other => Err(site.err(format!(
+            "'{}' object has no attribute '{name}'",
+            other.kind_name()
+        ))),
+    }
+}
+
+fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
+    let found = match m {
+        ModuleKind::Language => {
+            if name == "constexpr" {
+                Some(Val::ConstexprType)
+            } else if name == "math" {
+                Some(Val::Module(ModuleKind::LanguageMath))
+            } else if let Some(t) = find(TL_DTYPES, name) {
+                Some(Val::Const(ConstValue::Dtype(t)))
+            } else if let Some(b) = find(TL_FUNCTIONS, name) {
+                Some(Val::Builtin(b))
+            } else {
+                find(TL_MATH, name).map(|op| Val::Builtin(Builtin::Math(op)))
+            }
+        }
+        ModuleKind::LanguageMath => match name {
+            "cdiv" => Some(Val::Builtin(Builtin::Cdiv)),
+            "maximum" => Some(Val::Builtin(Builtin::Maximum)),
+            "minimum" => Some(Val::Builtin(Builtin::Minimum)),
+            _ => find(TL_MATH, name).map(|op| Val::Builtin(Builtin::Math(op))),
+        },
+        ModuleKind::Libdevice => find(TL_MATH, name)
+            .or_else(|| find(LIBDEVICE_MATH, name))
+            .map(|op| Val::Builtin(Builtin::Math(op))),
+        ModuleKind::Triton => match name {
+            "language" => Some(Val::Module(ModuleKind::Language)),
+            "cdiv" => Some(Val::Builtin(Builtin::Cdiv)),
+            _ => None,
+        },
+        ModuleKind::PyMath => match name {
+            "pi" => Some(Val::Const(ConstValue::Float(std::f64::consts::PI))),
+            "e" => Some(Val::Const(ConstValue::Float(std::f64::consts::E))),
+            "tau" => Some(Val::Const(ConstValue::Float(std::f64::consts::TAU))),
+            "inf" => Some(Val::Const(ConstValue::Float(f64::INFINITY))),
+            "nan" => Some(Val::Const(ConstValue::Float(f64::NAN))),
+            "log2" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Log2))),
+            "log" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Log))),
+            "exp" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Exp))),
+            "sqrt" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Sqrt))),
+            "ceil" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Ceil))),
+            "floor" => Some(Val::Builtin(Builtin::PyMath(PyMathFn::Floor))),
+            _ => None,
+        },
+    };
+    found.ok_or_else(|| {
+        let module = match m {
+            ModuleKind::Language => "triton.language",
+            ModuleKind::LanguageMath => "triton.language.math",
+            ModuleKind::Libdevice => "libdevice",
+            ModuleKind::Triton => "triton",
+            ModuleKind::PyMath => "math",
+        };
+        site.err(format!(
+            "unsupported: '{name}' is not a function of {module} (or not supported yet)"
+        ))
+    })
+}
+
+/// The arguments of a call, evaluated.
+pub struct Args {
+    pub pos: Vec<Val>,
+    pub kw: Vec<(String, Val)>,
+}
+
+impl Args {
+    /// Bind to `params` as Python does; the first `required` must be given.
+    pub fn bind(
+        self,
+        fname: &str,
+        params: &[&str],
+        required: usize,
+        site: &Site,
+    ) -> Result<Vec<Option<Val>>> {
+        if self.pos.len() > params.len() {
+            return Err(site.err(format!(
+                "{fname}() takes {} positional arguments but {} were given",
+                params.len(),
+                self.pos.len()
+            )));
+        }
+        let mut out: Vec<Option<Val>> = vec![None; params.len()];
+        for (i, v) in self.pos.into_iter().enumerate() {
+            out[i] = Some(v);
+        }
+        for (k, v) in self.kw {
+            let Some(i) = params.iter().position(|p| *p == k) else {
+                return Err(site.err(format!(
+                    "{fname}() got an unexpected keyword argument '{k}'"
+                )));
+            };
+            if out[i].is_some() {
+                return Err(site.err(format!("{fname}() got multiple values for argument '{k}'")));
+            }
+            out[i] = Some(v);
+        }
+        for (i, p) in params.iter().enumerate().take(required) {
+            if out[i].is_none() {
+                return Err(site.err(format!(
+                    "{fname}() missing 1 required positional argument: '{p}'"
+                )));
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn single(self, fname: &str, site: &Site) -> Result<Val> {
+        let mut v = self.bind(fname, &["x"], 1, site)?;
+        Ok(v.remove(0).unwrap_or(Val::Const(ConstValue::None)))
+    }
+}
+
+fn none() -> Val {
+    Val::Const(ConstValue::None)
+}
+
+fn is_none(v: &Option<Val>) -> bool {
+    matches!(v, None | Some(Val::Const(ConstValue::None)))
+}
+
+fn const_int(v: &Option<Val>, what: &str, site: &Site) -> Result<i64> {
+    match v {
+        Some(Val::Const(ConstValue::Int(i))) => Ok(*i),
+        Some(Val::Const(ConstValue::Bool(b))) => Ok(*b as i64),
+        _ => Err(site.err(format!("{what} must be a constexpr integer"))),
+    }
+}
+
+fn const_str(v: &Option<Val>, what: &str, site: &Site) -> Result<String> {
+    match v {
+        None | Some(Val::Const(ConstValue::None)) => Ok(String::new()),
+        Some(Val::Const(ConstValue::Str(s))) => Ok(s.clone()),
+        _ => Err(site.err(format!("{what} must be a constexpr string"))),
+    }
+}
+
+fn const_bool(v: &Option<Val>, what: &str, site: &Site) -> Result<bool> {
+    match v {
+        None | Some(Val::Const(ConstValue::None)) => Ok(false),
+        Some(Val::Const(c)) if !matches!(c, ConstValue::Str(_) | ConstValue::Dtype(_)) => {
+            Ok(constfold::truthy(c))
+        }
+        _ => Err(site.err(format!("{what} must be a constexpr bool"))),
+    }
+}
+
+fn dtype_arg(v: &Option<Val>, site: &Site) -> Result<ScalarType> {
+    match v {
+        Some(Val::Const(ConstValue::Dtype(t))) => Ok(*t),
+        Some(other) => Err(site.err(format!("expected a dtype, got '{}'", other.kind_name()))),
+        None => Err(site.err("missing dtype")),
+    }
+}
+
+/// A constexpr block shape: an int or a tuple/list of ints, each a power of two.
+pub fn shape_arg(v: &Val, site: &Site) -> Result<Vec<u32>> {
+    let items: Vec<&Val> = match v {
+        Val::Tuple(t) => t.iter().collect(),
+        other => vec![other],
+    };
+    let mut shape = Vec::with_capacity(items.len());
+    let mut numel: u64 = 1;
+    for (i, d) in items.iter().enumerate() {
+        let n = match d {
+            Val::Const(ConstValue::Int(n)) => *n,
+            other => {
+                return Err(site.err(format!(
+                    "Shape element {i} must have type `constexpr[int]`, got `{}`",
+                    other.kind_name()
+                )))
+            }
+        };
+        if n <= 0 || n & (n - 1) != 0 || n > MAX_TENSOR_NUMEL as i64 {
+            return Err(site.err(format!("Shape element {i} must be a power of 2")));
+        }
+        numel = numel.saturating_mul(n as u64);
+        shape.push(n as u32);
+    }
+    if numel > MAX_TENSOR_NUMEL {
+        return Err(site.err(format!(
+            "numel ({numel}) exceeds triton maximum tensor numel ({MAX_TENSOR_NUMEL})"
+        )));
+    }
+    Ok(shape)
+}
+
+/// The value of a runtime operand that must be an IR value (Python numbers take their
+/// default dtype).
+fn value(l: &mut Lowerer, v: &Val, site: &Site) -> Result<ValueId> {
+    l.materialize(v, site)
+}
+
+pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val> {
+    match b {
+        Builtin::ProgramId | Builtin::NumPrograms => {
+            let name = if b == Builtin::ProgramId {
+                "program_id"
+            } else {
+                "num_programs"
+            };
+            let a = args.bind(name, &["axis"], 1, site)?;
+            let axis = const_int(&a[0], "axis", site)?;
+            if !(0..3).contains(&axis) {
+                return Err(site.err(format!("{name} axis must be 0, 1, or 2 but got {axis}")));
+            }
+            let kind = if b == Builtin::ProgramId {
+                OpKind::ProgramId(axis as u8)
+            } else {
+                OpKind::NumPrograms(axis as u8)
+            };
+            Ok(Val::Value(l.emit(
+                kind,
+                vec![],
+                Type::scalar(ScalarType::I32),
+                site,
+            )))
+        }
+        Builtin::Arange => {
+            let a = args.bind("arange", &["start", "end"], 2, site)?;
+            let (start, end) = match (&a[0], &a[1]) {
+                (Some(Val::Const(ConstValue::Int(s))), Some(Val::Const(ConstValue::Int(e)))) => {
+                    (*s, *e)
+                }
+                _ => return Err(site.err("arange's arguments must be of type tl.constexpr")),
+            };
+            let (Ok(s32), Ok(e32)) = (i32::try_from(start), i32::try_from(end)) else {
+                return Err(site.err("arange must fit in int32"));
+            };
+            if start < 0 {
+                return Err(site.err("arange must fit in int32"));
+            }
+            if end <= start {
+                return Err(
+                    site.err("arange's end argument must be greater than the start argument")
+                );
+            }
+            let range = end - start;
+            if range & (range - 1) != 0 {
+                return Err(site.err("arange's range must be a power of 2"));
+            }
+            if range as u64 > MAX_TENSOR_NUMEL {
+                return Err(site.err(format!(
+                    "numel ({range}) exceeds triton maximum tensor numel ({MAX_TENSOR_NUMEL})"
+                )));
+            }
+            let ty = Type::tensor(Elem::Scalar(ScalarType::I32), vec![range as u32]);
+            Ok(Val::Value(l.emit(
+                OpKind::MakeRange {
+                    start: s32,
+                    end: e32,
+                },
+                vec![],
+                ty,
+                site,
+            )))
+        }
+        Builtin::Zeros => {
+            let a = args.bind("zeros", &["shape", "dtype"], 2, site)?;
+            let shape = shape_arg(a[0].as_ref().unwrap_or(&none()), site)?;
+            let t = dtype_arg(&a[1], site)?;
+            let lit = if t.is_float() {
+                Literal::Float(0.0)
+            } else {
+                Literal::Int(0)
+            };
+            Ok(Val::Value(l.constant(
+                lit,
+                Type::tensor(Elem::Scalar(t), shape),
+                site,
+            )))
+        }
+        Builtin::Full => {
+            let a = args.bind("full", &["shape", "value", "dtype"], 3, site)?;
+            let shape = shape_arg(a[0].as_ref().unwrap_or(&none()), site)?;
+            let t = dtype_arg(&a[2], site)?;
+            match a[1].as_ref().unwrap_or(&none()) {
+                Val::Value(x) => {
+                    if l.func.ty(*x).is_tensor() {
+                        return Err(site.err("full's value must be a scalar"));
+                    }
+                    let x = l.cast_to(*x, Elem::Scalar(t), site);
+                    Ok(Val::Value(l.broadcast_to(x, &shape, site)?))
+                }
+                c if c.is_numeric_const() => {
+                    let Val::Const(c) = c else {
+                        unreachable_const(site)?
+                    };
+                    Ok(Val::Value(l.number(c, t, shape, site)?))
+                }
+                other => Err(site.err(format!(
+                    "full's value must be a number, got '{}'",
+                    other.kind_name()
+                ))),
+            }
+        }
+        Builtin::Load => load(l, args, site),
+        Builtin::Store => store(l, args, site),
+        Builtin::Where => {
+            let a = args.bind("where", &["condition", "x", "y"], 3, site)?;
+            let cond = value(l, a[0].as_ref().unwrap_or(&none()), site)?;
+            let cond = l.to_bool(cond, site);
+            let ox = l.operand(a[1].as_ref().unwrap_or(&none()), site, "where")?;
+            let oy = l.operand(a[2].as_ref().unwrap_or(&none()), site, "where")?;
+            let t = l.common_type(&ox, &oy, false, site)?;
+            let mut ops = vec![Operand::Value(cond)];
+            ops.push(ox);
+            ops.push(oy);
+            // The condition keeps i1: unify the shapes first, then the value types.
+            let vs = l.unify_to(&ops[1..], t, site)?;
+            let shapes = [
+                l.func.ty(cond).shape.clone(),
+                l.func.ty(vs[0]).shape.clone(),
+            ];
+            let shape = l.broadcast_shape(&[&shapes[0], &shapes[1]], site)?;
+            let c = l.broadcast_to(cond, &shape, site)?;
+            let x = l.broadcast_to(vs[0], &shape, site)?;
+            let y = l.broadcast_to(vs[1], &shape, site)?;
+            let ty = l.ty(x);
+            Ok(Val::Value(l.emit(OpKind::Select, vec![c, x, y], ty, site)))
+        }
+        Builtin::Maximum | Builtin::Minimum => {
+            let name = if b == Builtin::Maximum {
+                "maximum"
+            } else {
+                "minimum"
+            };
+            let a = args.bind(name, &["x", "y", "propagate_nan"], 2, site)?;
+            let nan = match &a[2] {
+                None | Some(Val::Const(ConstValue::None)) => false,
+                _ => return Err(site.err("unsupported: propagate_nan")),
+            };
+            let x = a[0].clone().unwrap_or_else(none);
+            let y = a[1].clone().unwrap_or_else(none);
+            min_max(l, b == Builtin::Maximum, nan, x, y, site)
+        }
+        Builtin::Math(op) => {
+            let x = args.single(&format!("{op}"), site)?;
+            math(l, op, x, site)
+        }
+        Builtin::Cast => {
+            let a = args.bind(
+                "cast",
+                &["input", "dtype", "fp_downcast_rounding", "bitcast"],
+                2,
+                site,
+            )?;
+            let t = dtype_arg(&a[1], site)?;
+            if !is_none(&a[2]) {
+                return Err(site.err("unsupported: fp_downcast_rounding"));
+            }
+            let bitcast = const_bool(&a[3], "bitcast", site)?;
+            let input = a[0].clone().unwrap_or_else(none);
+            cast(l, input, t, bitcast, site)
+        }
+        Builtin::Cdiv => {
+            let a = args.bind("cdiv", &["x", "div"], 2, site)?;
+            let x = a[0].clone().unwrap_or_else(none);
+            let d = a[1].clone().unwrap_or_else(none);
+            use ruff_python_ast::Operator;
+            let s = l.binop(Operator::Add, x, d.clone(), site)?;
+            let s = l.binop(Operator::Sub, s, Val::Const(ConstValue::Int(1)), site)?;
+            l.binop(Operator::FloorDiv, s, d, site)
+        }
+        Builtin::StaticRange | Builtin::Range | Builtin::PyRange => {
+            Err(site
+                .err("unsupported: range objects are only supported as the iterable of a for loop"))
+        }
+        Builtin::StaticAssert => {
+            let a = args.bind("static_assert", &["cond", "msg"], 1, site)?;
+            let msg = const_str(&a[1], "msg", site)?;
+            match a[0].as_ref().and_then(|v| v.to_const()) {
+                Some(c) if constfold::truthy(&c) => Ok(none()),
+                Some(_) => Err(site.err(format!("Static assertion failed: {msg}"))),
+                None => Err(site.err("static_assert requires a constexpr condition")),
+            }
+        }
+        Builtin::StaticPrint => Ok(none()),
+        Builtin::PyMin | Builtin::PyMax => {
+            if !args.kw.is_empty() || args.pos.is_empty() {
+                return Err(site.err("min()/max() take one or more positional arguments"));
+            }
+            let is_max = b == Builtin::PyMax;
+            let mut items = args.pos;
+            if items.len() == 1 {
+                match items.remove(0) {
+                    Val::Tuple(t) if !t.is_empty() => items = t,
+                    _ => {
+                        return Err(
+                            site.err("min()/max() of a single argument needs a non-empty tuple")
+                        )
+                    }
+                }
+            }
+            let mut acc = items[0].clone();
+            for x in items.into_iter().skip(1) {
+                acc = match (acc.to_const(), x.to_const()) {
+                    (Some(p), Some(q)) => {
+                        use ruff_python_ast::CmpOp;
+                        let greater =
+                            constfold::compare(CmpOp::Gt, &q, &p).map_err(|e| site.err(e))?;
+                        let less =
+                            constfold::compare(CmpOp::Lt, &q, &p).map_err(|e| site.err(e))?;
+                        if (is_max && greater) || (!is_max && less) {
+                            x
+                        } else {
+                            acc
+                        }
+                    }
+                    _ => min_max(l, is_max, false, acc, x, site)?,
+                };
+            }
+            Ok(acc)
+        }
+        Builtin::PyLen => match args.single("len", site)? {
+            Val::Tuple(t) => Ok(Val::Const(ConstValue::Int(t.len() as i64))),
+            Val::Const(ConstValue::Str(s)) => {
+                Ok(Val::Const(ConstValue::Int(s.chars().count() as i64)))
+            }
+            Val::Value(x) => match l.func.ty(x).shape.first() {
+                Some(&d) => Ok(Val::Const(ConstValue::Int(d as i64))),
+                None => Err(site.err("len() of a scalar")),
+            },
+            other => Err(site.err(format!(
+                "object of type '{}' has no len()",
+                other.kind_name()
+            ))),
+        },
+        Builtin::PyInt | Builtin::PyFloat | Builtin::PyBool => {
+            let name = match b {
+                Builtin::PyInt => "int",
+                Builtin::PyFloat => "float",
+                _ => "bool",
+            };
+            let x = args.single(name, site)?;
+            let c = match &x {
+                Val::Const(c) => c.clone(),
+                _ => {
+                    return Err(site.err(format!(
+                        "{name}() is only supported on constexprs; use .to() on tensors"
+                    )))
+                }
+            };
+            let r = match (b, c) {
+                (Builtin::PyBool, c) => ConstValue::Bool(constfold::truthy(&c)),
+                (Builtin::PyInt, ConstValue::Int(i)) => ConstValue::Int(i),
+                (Builtin::PyInt, ConstValue::Bool(v)) => ConstValue::Int(v as i64),
+                (Builtin::PyInt, ConstValue::Float(f)) if f.is_finite() && f.abs() < 9.2e18 => {
+                    ConstValue::Int(f.trunc() as i64)
+                }
+                (Builtin::PyFloat, ConstValue::Int(i)) => ConstValue::Float(i as f64),
+                (Builtin::PyFloat, ConstValue::Bool(v)) => ConstValue::Float(v as i64 as f64),
+                (Builtin::PyFloat, ConstValue::Float(f)) => ConstValue::Float(f),
+                _ => return Err(site.err(format!("{name}() of an unsupported constexpr"))),
+            };
+            Ok(Val::Const(r))
+        }
+        Builtin::PyAbs => {
+            let x = args.single("abs", site)?;
+            match x {
+                Val::Const(ConstValue::Int(i)) => i
+                    .checked_abs()
+                    .map(|v| Val::Const(ConstValue::Int(v)))
+                    .ok_or_else(|| site.err("integer overflow in constant expression")),
+                Val::Const(ConstValue::Float(f)) => Ok(Val::Const(ConstValue::Float(f.abs()))),
+                Val::Const(ConstValue::Bool(v)) => Ok(Val::Const(ConstValue::Int(v as i64))),
+                other => math(l, UnaryOp::Abs, other, site),
+            }
+        }
+        Builtin::PyMath(f) => {
+            let x = match args.single("math function", site)? {
+                Val::Const(ConstValue::Int(i)) => i as f64,
+                Val::Const(ConstValue::Float(f)) => f,
+                Val::Const(ConstValue::Bool(v)) => v as i64 as f64,
+                _ => return Err(site.err("math functions apply to constexpr numbers only")),
+            };
+            let r = match f {
+                PyMathFn::Log2 => x.log2(),
+                PyMathFn::Log => x.ln(),
+                PyMathFn::Exp => x.exp(),
+                PyMathFn::Sqrt => x.sqrt(),
+                PyMathFn::Ceil | PyMathFn::Floor => {
+                    let r = if f == PyMathFn::Ceil {
+                        x.ceil()
+                    } else {
+                        x.floor()
+                    };
+                    if !r.is_finite() || r.abs() >= 9.2e18 {
+                        return Err(site.err("value out of range"));
+                    }
+                    return Ok(Val::Const(ConstValue::Int(r as i64)));
+                }
+            };
+            Ok(Val::Const(ConstValue::Float(r)))
+        }
+    }
+}
+
+fn unreachable_const<T>(site: &Site) -> Result<T> {
+    Err(site.err("internal error: expected a constant"))
+}
+
+fn min_max(l: &mut Lowerer, is_max: bool, nan: bool, x: Val, y: Val, site: &Site) -> Result<Val> {
+    let name = if is_max { "maximum" } else { "minimum" };
+    let ox = l.operand(&x, site, name)?;
+    let oy = l.operand(&y, site, name)?;
+    let t = l.common_type(&ox, &oy, false, site)?;
+    if t.is_ptr() {
+        return Err(site.err(format!("unsupported: {name} of pointers")));
+    }
+    let vs = l.unify_to(&[ox, oy], t, site)?;
+    let op = match (is_max, nan) {
+        (true, false) => BinaryOp::Max,
+        (true, true) => BinaryOp::MaxNan,
+        (false, false) => BinaryOp::Min,
+        (false, true) => BinaryOp::MinNan,
+    };
+    let ty = l.ty(vs[0]);
+    Ok(Val::Value(l.emit(OpKind::Binary(op), vs, ty, site)))
+}
+
+fn math(l: &mut Lowerer, op: UnaryOp, x: Val, site: &Site) -> Result<Val> {
+    let x = value(l, &x, site)?;
+    let ty = l.ty(x);
+    let Elem::Scalar(s) = ty.elem else {
+        return Err(site.err(format!("unsupported: {op} of {}", elem_name(ty.elem))));
+    };
+    let allowed: &[ScalarType] = match op {
+        UnaryOp::Abs => &[],
+        UnaryOp::SqrtRn => &[ScalarType::F32],
+        UnaryOp::IsNan | UnaryOp::IsInf => &[
+            ScalarType::F16,
+            ScalarType::BF16,
+            ScalarType::F32,
+            ScalarType::F64,
+        ],
+        _ => &[ScalarType::F32, ScalarType::F64],
+    };
+    if !allowed.is_empty() && !allowed.contains(&s) {
+        let names: Vec<String> = allowed
+            .iter()
+            .map(|t| format!("'{}'", triton_name(*t)))
+            .collect();
+        return Err(site.err(format!(
+            "Expected dtype [{}] but got {}",
+            names.join(", "),
+            triton_name(s)
+        )));
+    }
+    if op == UnaryOp::Abs && (s.is_unsigned_int() || s.is_bool()) {
+        return Ok(Val::Value(x));
+    }
+    let rty = if op.is_predicate() {
+        ty.with_elem(Elem::Scalar(ScalarType::I1))
+    } else {
+        ty
+    };
+    Ok(Val::Value(l.emit(OpKind::Unary(op), vec![x], rty, site)))
+}
+
+fn cast(l: &mut Lowerer, input: Val, t: ScalarType, bitcast: bool, site: &Site) -> Result<Val> {
+    let x = match &input {
+        Val::Value(x) => *x,
+        Val::Const(c) if input.is_numeric_const() && !bitcast => {
+            return Ok(Val::Value(l.number(c, t, Vec::new(), site)?));
+        }
+        other => value(l, other, site)?,
+    };
+    let ty = l.ty(x);
+    let Elem::Scalar(s) = ty.elem else {
+        return Err(site.err(format!(
+            "unsupported: casting {} to {}",
+            type_name(&ty),
+            triton_name(t)
+        )));
+    };
+    if s == t {
+        return Ok(Val::Value(x));
+    }
+    if bitcast {
+        if s.bits() != t.bits() {
+            return Err(site.err(format!(
+                "Cannot bitcast data-type of size {} to data-type of size {}",
+                s.bits(),
+                t.bits()
+            )));
+        }
+        return Ok(Val::Value(l.emit(
+            OpKind::Bitcast,
+            vec![x],
+            ty.with_elem(Elem::Scalar(t)),
+            site,
+        )));
+    }
+    Ok(Val::Value(l.cast_to(x, Elem::Scalar(t), site)))
+}
+
+fn pointer_arg(
+    l: &Lowerer,
+    v: &Option<Val>,
+    op: &str,
+    site: &Site,
+) -> Result<(ValueId, ScalarType)> {
+    match v {
+        Some(Val::Value(p)) => match l.func.ty(*p).elem {
+            Elem::Ptr(e) => Ok((*p, e)),
+            _ => Err(site.err(format!(
+                "Unsupported ptr type {} in `tl.{op}`",
+                l.type_name_of(*p)
+            ))),
+        },
+        Some(other) => Err(site.err(format!(
+            "Unsupported ptr type {} in `tl.{op}`",
+            other.kind_name()
+        ))),
+        None => Err(site.err(format!("tl.{op} needs a pointer"))),
+    }
+}
+
+/// The mask of a load or store: an i1 value (Python bools become constants).
+fn mask_arg(l: &mut Lowerer, v: &Option<Val>, site: &Site) -> Result<Option<ValueId>> {
+    match v {
+        None | Some(Val::Const(ConstValue::None)) => Ok(None),
+        Some(Val::Const(ConstValue::Bool(b))) => Ok(Some(l.constant(
+            Literal::Int(*b as i64),
+            Type::scalar(ScalarType::I1),
+            site,
+        ))),
+        Some(Val::Value(m)) => {
+            if l.func.ty(*m).elem != Elem::Scalar(ScalarType::I1) {
+                return Err(site.err("Mask must have boolean scalar type"));
+            }
+            Ok(Some(*m))
+        }
+        Some(other) => Err(site.err(format!(
+            "Mask must have boolean scalar type, got '{}'",
+            other.kind_name()
+        ))),
+    }
+}
+
+fn check_cache(v: &Option<Val>, allowed: &[&str], site: &Site) -> Result<()> {
+    let s = const_str(v, "cache_modifier", site)?;
+    if !allowed.contains(&s.as_str()) {
+        return Err(site.err(format!("Cache modifier {s} not supported")));
+    }
+    Ok(())
+}
+
+fn check_eviction(v: &Option<Val>, site: &Site) -> Result<()> {
+    let s = const_str(v, "eviction_policy", site)?;
+    if !["", "evict_last", "evict_first", "evict_normal"].contains(&s.as_str()) {
+        return Err(site.err(format!("Eviction policy {s} not supported")));
+    }
+    Ok(())
+}
+
+fn check_no_block_args(
+    boundary: &Option<Val>,
+    padding: Option<&Option<Val>>,
+    site: &Site,
+) -> Result<()> {
+    let empty_boundary = matches!(boundary, None | Some(Val::Const(ConstValue::None)))
+        || matches!(boundary, Some(Val::Tuple(t)) if t.is_empty());
+    let empty_padding = match padding {
+        None | Some(None) | Some(Some(Val::Const(ConstValue::None))) => true,
+        Some(Some(Val::Const(ConstValue::Str(s)))) => s.is_empty(),
+        _ => false,
+    };
+    if !empty_boundary || !empty_padding {
+        return Err(site.err(
+            "`padding_option` or `boundary_check` argument is not supported for loading a tensor of pointers or loading a scalar. Because the compiler does not know the boundary; please use block pointers (defined by `make_block_ptr`) instead",
+        ));
+    }
+    Ok(())
+}
+
+fn load(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
+    let a = args.bind(
+        "load",
+        &[
+            "pointer",
+            "mask",
+            "other",
+            "boundary_check",
+            "padding_option",
+            "cache_modifier",
+            "eviction_policy",
+            "volatile",
+        ],
+        1,
+        site,
+    )?;
+    let (mut ptr, elem) = pointer_arg(l, &a[0], "load", site)?;
+    check_no_block_args(&a[3], Some(&a[4]), site)?;
+    check_cache(&a[5], &["", ".ca", ".cg", ".cv"], site)?;
+    check_eviction(&a[6], site)?;
+    let volatile = const_bool(&a[7], "volatile", site)?;
+    let mask = mask_arg(l, &a[1], site)?;
+    let has_other = !is_none(&a[2]);
+    if mask.is_none() && has_other {
+        return Err(site.err("`other` cannot be provided without `mask`"));
+    }
+    let pshape = l.func.ty(ptr).shape.clone();
+    if pshape.is_empty() {
+        if let Some(m) = mask {
+            if l.func.ty(m).is_tensor() {
+                return Err(site
+                    .err("Mask argument cannot be block type if pointer argument is not a block"));
+            }
+        }
+        if let Some(Val::Value(o)) = &a[2] {
+            if l.func.ty(*o).is_tensor() {
+                return Err(site.err(
+                    "Other argument cannot be block type if pointer argument is not a block",
+                ));
+            }
+        }
+    }
+    let mut shapes = vec![pshape.clone()];
+    if let Some(m) = mask {
+        shapes.push(l.func.ty(m).shape.clone());
+    }
+    if let Some(Val::Value(o)) = &a[2] {
+        shapes.push(l.func.ty(*o).shape.clone());
+    }
+    let refs: Vec<&[u32]> = shapes.iter().map(|s| s.as_slice()).collect();
+    let shape = l.broadcast_shape(&refs, site)?;
+    ptr = l.broadcast_to(ptr, &shape, site)?;
+    let mut operands = vec![ptr];
+    if let Some(m) = mask {
+        operands.push(l.broadcast_to(m, &shape, site)?);
+    }
+    if has_other {
+        let o = l.operand(a[2].as_ref().unwrap_or(&none()), site, "other")?;
+        let o = match o {
+            Operand::Number(c) => l.number(&c, elem, shape.clone(), site)?,
+            Operand::Value(v) => {
+                if l.func.ty(v).elem.is_ptr() {
+                    return Err(site.err("`other` of a load cannot be a pointer"));
+                }
+                let v = l.cast_to(v, Elem::Scalar(elem), site);
+                l.broadcast_to(v, &shape, site)?
+            }
+        };
+        operands.push(o);
+    }
+    let kind = OpKind::Load {
+        has_mask: mask.is_some(),
+        has_other,
+        volatile,
+    };
+    let ty = Type::tensor(Elem::Scalar(elem), shape);
+    Ok(Val::Value(l.emit(kind, operands, ty, site)))
+}
+
+fn store(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
+    let a = args.bind(
+        "store",
+        &[
+            "pointer",
+            "value",
+            "mask",
+            "boundary_check",
+            "cache_modifier",
+            "eviction_policy",
+        ],
+        2,
+        site,
+    )?;
+    let (ptr, elem) = pointer_arg(l, &a[0], "store", site)?;
+    check_no_block_args(&a[3], None, site)?;
+    check_cache(&a[4], &["", ".wb", ".cg", ".cs", ".wt"], site)?;
+    check_eviction(&a[5], site)?;
+    let shape = l.func.ty(ptr).shape.clone();
+    let val = match l.operand(a[1].as_ref().unwrap_or(&none()), site, "store")? {
+        Operand::Number(c) => l.number(&c, elem, shape.clone(), site)?,
+        Operand::Value(v) => {
+            let vt = l.ty(v);
+            if vt.elem.is_ptr() {
+                return Err(site.err("unsupported: storing pointers"));
+            }
+            if shape.is_empty() && vt.is_tensor() {
+                return Err(site.err(
+                    "Value argument cannot be block type if pointer argument is not a block",
+                ));
+            }
+            let v = l.broadcast_to(v, &shape, site)?;
+            l.cast_to(v, Elem::Scalar(elem), site)
+        }
+    };
+    let mut operands = vec![ptr, val];
+    let mask = mask_arg(l, &a[2], site)?;
+    if let Some(m) = mask {
+        if shape.is_empty() && l.func.ty(m).is_tensor() {
+            return Err(
+                site.err("Mask argument cannot be block type if pointer argument is not a block")
+            );
+        }
+        operands.push(l.broadcast_to(m, &shape, site)?);
+    }
+    l.emit_void(
+        OpKind::Store {
+            has_mask: mask.is_some(),
+        },
+        operands,
+        site,
+    );
+    Ok(none())
+}

@@ -1,0 +1,75 @@
+mod common;
+
+use common::*;
+use tm_core::ScalarType::*;
+
+/// Triton's tutorial 01, with our package names.
+const TUTORIAL_01: &str = r#"import torch
+
+import triton_metal as triton
+import triton_metal.language as tl
+
+
+@triton.jit
+def add_kernel(x_ptr,  # *Pointer* to first input vector.
+               y_ptr,  # *Pointer* to second input vector.
+               output_ptr,  # *Pointer* to output vector.
+               n_elements,  # Size of the vector.
+               BLOCK_SIZE: tl.constexpr,  # Number of elements each program should process.
+               # NOTE: `constexpr` so it can be used as a shape value.
+               ):
+    # There are multiple 'programs' processing different data. We identify which program
+    # we are here:
+    pid = tl.program_id(axis=0)  # We use a 1D launch grid so axis is 0.
+    # This program will process inputs that are offset from the initial data.
+    # For instance, if you had a vector of length 256 and block_size of 64, the programs
+    # would each access the elements [0:64, 64:128, 128:192, 192:256].
+    # Note that offsets is a list of pointers:
+    block_start = pid * BLOCK_SIZE
+    offsets = block_start + tl.arange(0, BLOCK_SIZE)
+    # Create a mask to guard memory operations against out-of-bounds accesses.
+    mask = offsets < n_elements
+    # Load x and y from DRAM, masking out any extra elements in case the input is not a
+    # multiple of the block size.
+    x = tl.load(x_ptr + offsets, mask=mask)
+    y = tl.load(y_ptr + offsets, mask=mask)
+    output = x + y
+    # Write x + y back to DRAM.
+    tl.store(output_ptr + offsets, output, mask=mask)
+"#;
+
+#[test]
+fn free_names_of_tutorial_01() {
+    let file = tm_core::SourceFile::new("t.py", TUTORIAL_01, 1);
+    let names = tm_frontend::free_names(&file, "add_kernel").unwrap();
+    assert_eq!(names, vec!["tl".to_string()]);
+}
+
+#[test]
+fn tutorial_01_lowers() {
+    let k = kernel(TUTORIAL_01, "add_kernel");
+    let (f, text) = lower_ok(&k, &[ptr(F32), ptr(F32), ptr(F32), scalar(I32), cint(1024)]);
+    assert_eq!(f.params.len(), 4);
+    assert_eq!(f.params[3].arg_index, 3);
+    let ops = op_names(&f);
+    for want in [
+        "program_id",
+        "make_range",
+        "cmp",
+        "addptr",
+        "load",
+        "add",
+        "store",
+    ] {
+        assert!(ops.contains(&want), "missing {want}:\n{text}");
+    }
+    // program_id is at line 17, column 11 of the file.
+    let pid = f
+        .ops
+        .iter()
+        .find(|(_, o)| o.kind.name() == "program_id")
+        .unwrap()
+        .1;
+    assert_eq!((pid.loc.line, pid.loc.col), (17, 11));
+    insta::assert_snapshot!(text);
+}
