@@ -1,7 +1,7 @@
 //! `_core.Device`: one engine that runs kernels — a wgpu GPU, the MSL emulator or the Tile IR
 //! interpreter — opened once per selector by the Python layer.
 
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 
 use crate::guard::guard;
@@ -135,7 +135,7 @@ fn open_gpu(selector: &str) -> PyResult<Engine> {
 
 #[cfg(not(feature = "gpu"))]
 fn open_gpu(selector: &str) -> PyResult<Engine> {
-    Err(PyValueError::new_err(format!(
+    Err(pyo3::exceptions::PyValueError::new_err(format!(
         "this build of triton_metal has no GPU runtime (device selector {selector:?})"
     )))
 }

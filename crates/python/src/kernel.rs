@@ -1,7 +1,6 @@
 //! `_core.compile` and `_core.Kernel`: a kernel compiled for one specialization on one device,
 //! its launch, and the text of every stage (`asm`).
 
-use pyo3::exceptions::{PyKeyError, PyNotImplementedError};
 use pyo3::prelude::*;
 use pyo3::types::PyList;
 
@@ -35,7 +34,7 @@ pub struct Kernel {}
 #[pymethods]
 impl Kernel {
     fn asm(&self, key: &str) -> PyResult<String> {
-        Err(PyKeyError::new_err(key.to_string()))
+        Err(pyo3::exceptions::PyKeyError::new_err(key.to_string()))
     }
 }
 
@@ -48,7 +47,7 @@ fn compile_impl(
     _num_warps: u32,
     _num_stages: u32,
 ) -> PyResult<Kernel> {
-    Err(PyNotImplementedError::new_err(
+    Err(pyo3::exceptions::PyNotImplementedError::new_err(
         "this build of triton_metal has no compiler",
     ))
 }
@@ -194,7 +193,7 @@ mod with_compiler {
                     Dialect::Wgsl => tm_runtime::KernelCode::Wgsl(compiled.code.clone()),
                 };
                 let pipeline = dev
-                    .pipeline(&code, &compiled.abi)
+                    .create_pipeline(&code, &compiled.abi)
                     .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
                 Ok(Exec::Gpu {
                     pipeline,
@@ -444,7 +443,72 @@ mod with_compiler {
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
     ) -> PyResult<()> {
-        let _ = (func, specs, grid, args);
-        Err(PyRuntimeError::new_err("interpreter launch not wired yet"))
+        use tm_interp::ArgValue;
+        // Each pointer argument runs on a copy of its array, so that an array passed twice
+        // cannot give two mutable views of one memory; copies that changed are written back.
+        let mut hosts: Vec<Option<(HostArray, Vec<u8>)>> = Vec::with_capacity(specs.len());
+        for (i, spec) in specs.iter().enumerate() {
+            hosts.push(match spec {
+                ArgSpec::Pointer { .. } => {
+                    let a = pack::host_array(args, i)?;
+                    // SAFETY: the arrays are alive in `args` for the whole call.
+                    Some((a, unsafe { a.bytes() }.to_vec()))
+                }
+                _ => None,
+            });
+        }
+        let mut values: Vec<ArgValue<'_>> = Vec::with_capacity(specs.len());
+        for ((i, spec), host) in specs.iter().enumerate().zip(hosts.iter_mut()) {
+            values.push(match (spec, host) {
+                (ArgSpec::Pointer { elem, .. }, Some((_, copy))) => ArgValue::Buffer {
+                    data: copy.as_mut_slice(),
+                    elem: *elem,
+                },
+                (ArgSpec::Scalar { ty, .. }, _) => {
+                    let v = args.get(i).ok_or_else(|| {
+                        PyValueError::new_err(format!("missing launch argument {i}"))
+                    })?;
+                    ArgValue::Scalar(interp_scalar(v, *ty)?)
+                }
+                _ => ArgValue::Absent,
+            });
+        }
+        let opts = tm_interp::RunOptions { echo_prints: true };
+        tm_interp::run(func, grid, &mut values, &opts)
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        drop(values);
+        for (a, copy) in hosts.into_iter().flatten() {
+            // SAFETY: as above; one slice of this memory at a time.
+            let mem = unsafe { a.bytes_mut() };
+            if mem != copy.as_slice() {
+                if !a.writeable {
+                    return Err(PyValueError::new_err(
+                        "the kernel stored into a read-only array",
+                    ));
+                }
+                mem.copy_from_slice(&copy);
+            }
+        }
+        Ok(())
+    }
+
+    /// Python ints as i64 (u64 past its range) and floats as f64: the interpreter converts
+    /// to the parameter's type.
+    #[cfg(feature = "interp")]
+    fn interp_scalar(
+        v: &Bound<'_, PyAny>,
+        ty: tm_core::ScalarType,
+    ) -> PyResult<tm_interp::ScalarValue> {
+        use tm_interp::ScalarValue;
+        Ok(if ty.is_bool() {
+            ScalarValue::I1(v.is_truthy()?)
+        } else if ty.is_float() {
+            ScalarValue::F64(v.extract::<f64>()?)
+        } else {
+            match v.extract::<i64>() {
+                Ok(i) => ScalarValue::I64(i),
+                Err(_) => ScalarValue::U64(v.extract::<u64>()?),
+            }
+        })
     }
 }
