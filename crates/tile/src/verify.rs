@@ -187,12 +187,12 @@ impl<'a> Verifier<'a> {
                     );
                     return Err(self.fail(op, msg));
                 }
-                let allowed = match (&o.kind, term) {
-                    (OpKind::Return, Term::Return) => true,
-                    (OpKind::Yield, Term::Yield) => true,
-                    (OpKind::Condition, Term::Condition) => true,
-                    _ => false,
-                };
+                let allowed = matches!(
+                    (&o.kind, term),
+                    (OpKind::Return, Term::Return)
+                        | (OpKind::Yield, Term::Yield)
+                        | (OpKind::Condition, Term::Condition)
+                );
                 if !allowed {
                     let expected = match term {
                         Term::Return => "the function body ends in 'return'",

@@ -473,3 +473,30 @@ fn passes_report_no_change_at_fixpoint() {
     assert!(!dce(&mut f));
     assert_eq!(print(&f), text, "vector add has nothing to clean up");
 }
+
+#[test]
+fn cse_keeps_zeros_of_different_sign_apart() {
+    let out = run(
+        cse,
+        "tt.func @k(%p: ptr<f32> {arg=0}) {
+  %0 = constant {value=0.0} : f32
+  %1 = constant {value=-0.0} : f32
+  %2 = constant {value=0.0} : f32
+  store %p, %0
+  store %p, %1
+  store %p, %2
+  return
+}
+",
+    );
+    insta::assert_snapshot!(out, @r"
+    tt.func @k(%p: ptr<f32> {arg=0}) {
+      %0 = constant {value=0.0} : f32
+      %1 = constant {value=-0.0} : f32
+      store %p, %0
+      store %p, %1
+      store %p, %0
+      return
+    }
+    ");
+}

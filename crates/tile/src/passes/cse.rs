@@ -9,10 +9,10 @@ use rustc_hash::FxHashMap;
 
 use super::Subst;
 use crate::func::{BlockId, Function, ValueId};
-use crate::ops::OpKind;
+use crate::ops::{Literal, OpKind};
 use crate::types::Type;
 
-type Key = (OpKind, Vec<ValueId>, Vec<Type>);
+type Key = ((OpKind, bool), Vec<ValueId>, Vec<Type>);
 
 /// Run CSE over the whole function; returns whether anything changed.
 pub fn cse(f: &mut Function) -> bool {
@@ -54,8 +54,15 @@ fn cse_block(
                 operands.sort();
             }
         }
+        // Float literals compare by bits: `==` would merge -0.0 with 0.0.
+        let kind = match o.kind {
+            OpKind::Constant(Literal::Float(v)) => {
+                (OpKind::Constant(Literal::Int(v.to_bits() as i64)), true)
+            }
+            ref k => (k.clone(), false),
+        };
         let key: Key = (
-            o.kind.clone(),
+            kind,
             operands,
             o.results.iter().map(|&r| f.values[r].ty.clone()).collect(),
         );
