@@ -1,0 +1,64 @@
+use tm_msl_emu::{shim_implements, SHIM_HEADER, SHIM_LIBRARY};
+
+/// Names bound by the emulator from kernel parameter attributes, not by the header.
+const ATTRIBUTES: &[&str] = &[
+    "buffer",
+    "threadgroup_position_in_grid",
+    "threadgroups_per_grid",
+    "thread_index_in_threadgroup",
+    "thread_position_in_threadgroup",
+    "thread_position_in_grid",
+    "threads_per_threadgroup",
+    "threads_per_grid",
+    "thread_index_in_simdgroup",
+    "simdgroup_index_in_threadgroup",
+    "threads_per_simdgroup",
+    "simdgroups_per_threadgroup",
+];
+
+fn header_defines(name: &str) -> bool {
+    let bytes = SHIM_HEADER.as_bytes();
+    let is_word = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
+    SHIM_HEADER.match_indices(name).any(|(at, _)| {
+        let before = at.checked_sub(1).map(|i| bytes[i]);
+        let after = bytes.get(at + name.len()).copied();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    }) || name
+        .strip_prefix("atomic_fetch_")
+        .and_then(|n| n.strip_suffix("_explicit"))
+        .is_some_and(|op| SHIM_HEADER.contains(&format!("TM_EMU_ATOMIC_RMW({op},")))
+        || name
+            .trim_end_matches(['2', '3', '4'])
+            .len()
+            .lt(&name.len())
+            .then(|| {
+                SHIM_HEADER.contains(&format!(
+                    "TM_EMU_VECTORS({})",
+                    name.trim_end_matches(['2', '3', '4'])
+                ))
+            })
+            .unwrap_or(false)
+}
+
+#[test]
+fn every_listed_name_is_in_the_shim_header() {
+    let missing: Vec<&str> = SHIM_LIBRARY
+        .iter()
+        .copied()
+        .filter(|n| !ATTRIBUTES.contains(n) && !header_defines(n))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "listed but not in metal_stdlib: {missing:?}"
+    );
+}
+
+#[test]
+fn qualified_names_are_looked_up_bare() {
+    assert!(shim_implements("metal::fast::exp"));
+    assert!(shim_implements("simd_shuffle_xor"));
+    assert!(
+        !shim_implements("erf"),
+        "Metal has no erf: the printer must expand it"
+    );
+}

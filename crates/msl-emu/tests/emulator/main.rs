@@ -1,0 +1,7 @@
+//! Hand-written MSL in the printer's conventions, run through the emulator.
+
+mod basics;
+mod common;
+mod faithfulness;
+mod library;
+mod matrix;
