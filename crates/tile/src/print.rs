@@ -23,7 +23,7 @@
 //! `nan(0x...)` with the f64 bits for a NaN with a non-canonical payload. Lines starting
 //! with `//` are comments (the parser skips them; the printer writes none).
 //!
-//! Example:
+//! Example (kept in sync with `tests/kernels/doc_example.tile`, which is tested):
 //!
 //! ```text
 //! tt.func @add(%x_ptr: ptr<f32> {arg=0, div16}, %out_ptr: ptr<f32> {arg=1, div16}, %n: i32 {arg=2}) {

@@ -12,6 +12,7 @@ const KERNELS: &[(&str, &str)] = &[
     ("while", include_str!("kernels/while.tile")),
     ("argmax", include_str!("kernels/argmax.tile")),
     ("misc", include_str!("kernels/misc.tile")),
+    ("doc_example", include_str!("kernels/doc_example.tile")),
 ];
 
 fn roundtrip(name: &str, text: &str) {
