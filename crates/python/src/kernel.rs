@@ -393,7 +393,7 @@ mod with_compiler {
 
     #[cfg(feature = "emu")]
     fn launch_emu(
-        kernel: &mut tm_msl_emu::EmuKernel,
+        kernel: &tm_msl_emu::EmuKernel,
         abi: &KernelAbi,
         check_races: bool,
         grid: [u32; 3],
@@ -414,10 +414,7 @@ mod with_compiler {
                 hb.of_binding.iter().map(|&i| copies[i].clone()).collect();
             let mut slices: Vec<&mut [u8]> =
                 per_binding.iter_mut().map(|v| v.as_mut_slice()).collect();
-            let opts = tm_msl_emu::RunOptions {
-                check_races,
-                ..Default::default()
-            };
+            let opts = tm_msl_emu::RunOptions { check_races };
             kernel
                 .launch(grid, &mut scalars, &mut slices, &opts)
                 .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
