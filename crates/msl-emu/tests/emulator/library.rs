@@ -62,3 +62,31 @@ fn qualified_names_are_looked_up_bare() {
         "Metal has no erf: the printer must expand it"
     );
 }
+
+/// The float math names reachable as `metal::precise::` and `metal::fast::`.
+fn float_math_list() -> String {
+    let start = SHIM_HEADER
+        .find("#define TM_EMU_FLOAT_MATH(X)")
+        .expect("the list macro");
+    let rest = &SHIM_HEADER[start..];
+    let end = rest.find("\n#define TM_EMU_USING").expect("its end");
+    rest[..end].to_string()
+}
+
+#[test]
+fn shim_covers_the_printers_msl_library() {
+    let float_math = float_math_list();
+    for name in tm_printers::MSL_LIBRARY {
+        assert!(
+            shim_implements(name),
+            "the printer may emit `{name}`, the shim lacks it"
+        );
+        let bare = name.rsplit("::").next().unwrap();
+        if name.starts_with("metal::precise::") || name.starts_with("metal::fast::") {
+            assert!(
+                float_math.contains(&format!("X({bare})")),
+                "`{name}` is not in TM_EMU_FLOAT_MATH"
+            );
+        }
+    }
+}

@@ -5,3 +5,4 @@ mod common;
 mod faithfulness;
 mod library;
 mod matrix;
+mod printed;
