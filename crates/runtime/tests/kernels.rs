@@ -481,5 +481,27 @@ fn one_device_shared_by_threads() {
     }
 }
 
-#[allow(dead_code)]
-fn unused(_: ScalarType) {}
+#[test]
+fn float_atomic_add_when_the_target_claims_it() {
+    let Some(dev) = device() else { return };
+    if !dev.target().float_atomic_add {
+        eprintln!("skipping: {} has no f32 atomics", dev.description());
+        return;
+    }
+    let src = kernel(
+        &dev,
+        "",
+        "fadd",
+        64,
+        &[("atomic<f32>", true)],
+        "    atomicAdd(&b0[0], 0.5);",
+    );
+    let abi = abi("fadd", 64, &[(ScalarType::F32, true)], &[]);
+    let p = dev.create_pipeline(&KernelCode::Wgsl(src), &abi).unwrap();
+    let out = dev.create_buffer(4).unwrap();
+    let mut s = scalars(&abi, &[]);
+    dev.launch(&p, [10, 1, 1], &mut s, &[&out]).unwrap();
+    let mut b = [0u8; 4];
+    dev.read_buffer(&out, &mut b).unwrap();
+    assert_eq!(f32::from_le_bytes(b), 320.0);
+}
