@@ -197,10 +197,11 @@ impl Lowerer {
             | Operator::LShift
             | Operator::RShift => {
                 if !st.is_int() {
+                    // Triton checks after converting both operands to the common type.
                     return Err(site.err(format!(
                         "invalid operands of type {} and {}",
-                        elem_name(ea),
-                        elem_name(eb)
+                        elem_name(t),
+                        elem_name(t)
                     )));
                 }
                 match op {
