@@ -419,9 +419,11 @@ impl<'k> Msl<'k> {
                     (AtomicOp::And, false) => "atomic_fetch_and_explicit",
                     (AtomicOp::Or, false) => "atomic_fetch_or_explicit",
                     (AtomicOp::Xor, false) => "atomic_fetch_xor_explicit",
-                    (other, true) => return Err(PrintError::unsupported(format!(
+                    (other, true) => {
+                        return Err(PrintError::unsupported(format!(
                         "atomic {other} on floats (Metal has float atomic add and exchange only)"
-                    ))),
+                    )))
+                    }
                 };
                 let call = format!("metal::{f}({ptr}, {}, memory_order_relaxed)", v.text);
                 let line = match dst {

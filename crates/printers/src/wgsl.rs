@@ -8,7 +8,7 @@
 //! - Locals → `var v<i>: T;` at the top of the function. Threadgroup arrays →
 //!   module-scope `var<workgroup> s<i>: array<T, len>;`.
 //! - Scalar arguments are read from the u32 words of `tm_scalars` and bitcast (64-bit
-//!   values from two words, f16 through `unpack2x16float`); header words are `tm_scalars[i]`.
+//!   values from two words, f16 decoded from its bits by `tm_f16_from_bits`); header words are `tm_scalars[i]`.
 //! - Types: i1 `bool`, i32/u32/i64/u64 as named (`SHADER_INT64`), f16 `f16` (`enable f16;`
 //!   is printed when one appears), f32 `f32`, bf16 `u32` holding the 16 bits (converted by
 //!   the `tm_bf16_to_f32` / `tm_f32_to_bf16` helpers, round to nearest even). Vectors
@@ -140,6 +140,7 @@ struct Helpers {
     bf16: bool,
     erf: bool,
     from_bits: bool,
+    f16_bits: bool,
     cvt: BTreeSet<ScalarType>,
     mulhi: BTreeSet<ScalarType>,
 }
@@ -385,6 +386,12 @@ impl<'k> Wgsl<'k> {
             return Err(PrintError::malformed(
                 "index operands must be scalar integers",
             ));
+        }
+        if let Operand::Const(Literal::Int(i), t) = op {
+            let n = int_value(*i, *t);
+            if (0..=u32::MAX as i128).contains(&n) {
+                return Ok(format!("{n}u"));
+            }
         }
         Ok(if v.ty.scalar == ScalarType::U32 {
             v.text
@@ -751,10 +758,10 @@ impl<'k> Wgsl<'k> {
             ScalarType::I32 | ScalarType::F32 => {
                 format!("bitcast<{}>({word})", scalar_type(t)?)
             }
-            ScalarType::F16 => format!(
-                "f16(unpack2x16float({word}).{})",
-                if shift == 0 { "x" } else { "y" }
-            ),
+            ScalarType::F16 => {
+                self.helpers.f16_bits = true;
+                format!("tm_f16_from_bits({word} >> {shift}u)")
+            }
             ScalarType::BF16 => format!("(({word} >> {shift}u) & 0xffffu)"),
             ScalarType::U64 => {
                 format!("((u64(tm_scalars[{}]) << 32u) | u64({word}))", w + 1)
@@ -991,11 +998,15 @@ impl<'k> Wgsl<'k> {
         b: &str,
     ) -> Result<String, PrintError> {
         scalar_type(t)?;
+        let ordered = !matches!(pred, CmpPred::Eq | CmpPred::Ne);
         let (a, b) = if t == ScalarType::BF16 {
             (
                 format!("tm_bf16_to_f32({a})"),
                 format!("tm_bf16_to_f32({b})"),
             )
+        } else if t == ScalarType::I1 && ordered {
+            // WGSL orders no bools; false < true, as in C++ and numpy.
+            (format!("u32({a})"), format!("u32({b})"))
         } else {
             (a.to_string(), b.to_string())
         };
@@ -1269,6 +1280,30 @@ fn comment_safe(s: &str) -> String {
 fn helper_text(h: &Helpers, o: &mut String) {
     if h.from_bits {
         o.push_str("fn tm_f32_from_bits(b: u32) -> f32 {\n    return bitcast<f32>(b);\n}\n\n");
+    }
+    if h.f16_bits {
+        // naga cannot bitcast a u32 to vec2<f16>, and unpack2x16float needs another
+        // capability: decode the 16 bits by hand (exactly; subnormals, inf and NaN kept).
+        o.push_str(
+            "fn tm_f16_from_bits(b: u32) -> f16 {
+    let e = (b >> 10u) & 0x1fu;
+    let m = b & 0x3ffu;
+    var f: f32;
+    if (e == 0u) {
+        f = f32(m) * 5.9604644775390625e-8f;
+    } else if (e == 31u) {
+        f = bitcast<f32>(0x7f800000u | (m << 13u));
+    } else {
+        f = bitcast<f32>(((e + 112u) << 23u) | (m << 13u));
+    }
+    if ((b & 0x8000u) != 0u) {
+        f = -f;
+    }
+    return f16(f);
+}
+
+",
+        );
     }
     if h.bf16 {
         o.push_str(
