@@ -617,9 +617,9 @@ impl<'k> Msl<'k> {
                     }
                     ScalarType::BF16 => Ok(format!(
                         "tm_f32_to_bf16(metal::fma({}, {}, {}))",
-                        p.to_f32(&x[0]),
-                        p.to_f32(&x[1]),
-                        p.to_f32(&x[2])
+                        p.bf16_to_f32(&x[0]),
+                        p.bf16_to_f32(&x[1]),
+                        p.bf16_to_f32(&x[2])
                     )),
                     other => Err(PrintError::unsupported(format!("fma on {other}"))),
                 })
@@ -745,7 +745,7 @@ impl<'k> Msl<'k> {
         Ok(join_lanes(&vector_type(result)?, &parts))
     }
 
-    fn to_f32(&mut self, x: &str) -> String {
+    fn bf16_to_f32(&mut self, x: &str) -> String {
         self.helpers.bf16 = true;
         format!("tm_bf16_to_f32({x})")
     }
@@ -771,7 +771,7 @@ impl<'k> Msl<'k> {
     fn unary(&mut self, op: UnaryOp, t: ScalarType, a: &str) -> Result<String, PrintError> {
         let tn = scalar_type(t)?;
         if t == ScalarType::BF16 {
-            let x = self.to_f32(a);
+            let x = self.bf16_to_f32(a);
             return Ok(match op {
                 UnaryOp::IsNan | UnaryOp::IsInf => self.unary(op, ScalarType::F32, &x)?,
                 UnaryOp::Neg => format!("ushort({a} ^ 0x8000)"),
@@ -862,7 +862,7 @@ impl<'k> Msl<'k> {
     ) -> Result<String, PrintError> {
         let tn = scalar_type(t)?;
         if t == ScalarType::BF16 {
-            let (x, y) = (self.to_f32(a), self.to_f32(b));
+            let (x, y) = (self.bf16_to_f32(a), self.bf16_to_f32(b));
             let r = self.binary(op, ScalarType::F32, &x, &y, None)?;
             return Ok(format!("tm_f32_to_bf16({r})"));
         }
@@ -935,10 +935,7 @@ impl<'k> Msl<'k> {
             BinaryOp::Or => format!("{tn}({a} | {b})"),
             BinaryOp::Xor => format!("{tn}({a} ^ {b})"),
             BinaryOp::Shl | BinaryOp::Shr => {
-                let in_range = match const_b {
-                    Some(n) => Some(n >= 0 && n < bits as i128),
-                    None => None,
-                };
+                let in_range = const_b.map(|n| n >= 0 && n < bits as i128);
                 let amount = format!("{w}({b})");
                 let shifted = if op == BinaryOp::Shl {
                     format!("{tn}({w}({a}) << {amount})")
@@ -974,7 +971,7 @@ impl<'k> Msl<'k> {
     ) -> Result<String, PrintError> {
         no_f64(t)?;
         let (a, b) = if t == ScalarType::BF16 {
-            (self.to_f32(a), self.to_f32(b))
+            (self.bf16_to_f32(a), self.bf16_to_f32(b))
         } else {
             (a.to_string(), b.to_string())
         };
@@ -1009,7 +1006,7 @@ impl<'k> Msl<'k> {
         }
         // Every other conversion from bf16 goes through its exact f32 value.
         if from == ScalarType::BF16 {
-            let x = self.to_f32(a);
+            let x = self.bf16_to_f32(a);
             return self.cast(&x, ScalarType::F32, to);
         }
         if to == ScalarType::BF16 {
@@ -1113,7 +1110,7 @@ impl<'k> Msl<'k> {
             ScalarType::I1 => return Err(PrintError::unsupported(format!("simd {op:?} on i1"))),
             ScalarType::BF16 if bitwise => call(&x.text),
             ScalarType::BF16 => {
-                let v = self.to_f32(&x.text);
+                let v = self.bf16_to_f32(&x.text);
                 format!("tm_f32_to_bf16({})", call(&v))
             }
             _ if bitwise && t.is_float() => {

@@ -42,19 +42,19 @@ pub(crate) fn no_f64(t: ScalarType) -> Result<(), PrintError> {
     }
 }
 
-pub(crate) fn buffer<'k>(k: &'k Kernel, i: u32) -> Result<&'k tm_simt::BufferParam, PrintError> {
+pub(crate) fn buffer(k: &Kernel, i: u32) -> Result<&tm_simt::BufferParam, PrintError> {
     k.buffers
         .get(i as usize)
         .ok_or_else(|| PrintError::malformed(format!("buffer {i} is not declared")))
 }
 
-pub(crate) fn shared<'k>(k: &'k Kernel, i: u32) -> Result<&'k tm_simt::SharedArray, PrintError> {
+pub(crate) fn shared(k: &Kernel, i: u32) -> Result<&tm_simt::SharedArray, PrintError> {
     k.shared
         .get(i as usize)
         .ok_or_else(|| PrintError::malformed(format!("threadgroup array {i} is not declared")))
 }
 
-pub(crate) fn scalar<'k>(k: &'k Kernel, i: u32) -> Result<&'k tm_simt::ScalarParam, PrintError> {
+pub(crate) fn scalar(k: &Kernel, i: u32) -> Result<&tm_simt::ScalarParam, PrintError> {
     k.scalars
         .get(i as usize)
         .ok_or_else(|| PrintError::malformed(format!("scalar argument {i} is not declared")))

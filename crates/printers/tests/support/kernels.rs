@@ -657,7 +657,7 @@ pub fn ops_kernel() -> Kernel {
         cf(65519.0, F16),
         cf(-f64::INFINITY, F16),
         cf(0.1, F16),
-        cf(3.14159, BF16),
+        cf(3.25, BF16),
         ci(1, I1),
     ];
     for c in consts {
