@@ -1,12 +1,51 @@
 //! Constants, program geometry, shape ops and elementwise math: register by register.
 
 use tm_core::ScalarType;
-use tm_tile::{Literal, OpId, OpKind};
+use tm_tile::{Literal, OpId, OpKind, ValueId};
 
 use super::{LowerError, Lowerer};
 use crate::ir::{Expr, Operand, SType};
+use crate::layout::Layout;
 
 impl Lowerer<'_> {
+    /// Registers of `v` in `layout` made afresh, for values that cost nothing to produce in
+    /// any layout (constants, splats, ranges), instead of a trip through threadgroup memory.
+    pub(super) fn rematerialize(
+        &mut self,
+        v: ValueId,
+        layout: &Layout,
+    ) -> Result<Option<Vec<Operand>>, LowerError> {
+        let Some(op) = self.f.def_op(v) else {
+            return Ok(None);
+        };
+        let shape = self.f.ty(v).shape.clone();
+        let n = self.map(layout, &shape)?.num_regs();
+        match self.f.ops[op].kind {
+            OpKind::Constant(_) | OpKind::Splat => {
+                let src = self.value(v)?;
+                Ok(Some(vec![src.regs[0]; n]))
+            }
+            OpKind::MakeRange { start, .. } => Ok(Some(self.range_regs(layout, &shape, start)?)),
+            _ => Ok(None),
+        }
+    }
+
+    fn range_regs(
+        &mut self,
+        layout: &Layout,
+        shape: &[u32],
+        start: i32,
+    ) -> Result<Vec<Operand>, LowerError> {
+        let m = self.map(layout, shape)?;
+        let base = self.dim_offset(layout, shape, 0)?;
+        let mut regs = Vec::with_capacity(m.num_regs());
+        for r in 0..m.num_regs() {
+            let c = start as i64 + m.reg_offsets(r)[0] as i64;
+            regs.push(self.iadd(base, Self::i32c(c)));
+        }
+        Ok(regs)
+    }
+
     pub(super) fn lower_constant(&mut self, op: OpId, lit: Literal) -> Result<(), LowerError> {
         let res = self.f.ops[op].results[0];
         if self.f.ty(res).elem.is_ptr() {
@@ -40,13 +79,7 @@ impl Lowerer<'_> {
             .layout(res)
             .cloned()
             .ok_or_else(|| self.err("make_range must produce a tensor"))?;
-        let m = self.map(&layout, &shape)?;
-        let base = self.dim_offset(&layout, &shape, 0)?;
-        let mut regs = Vec::with_capacity(m.num_regs());
-        for r in 0..m.num_regs() {
-            let c = start as i64 + m.reg_offsets(r)[0] as i64;
-            regs.push(self.iadd(base, Self::i32c(c)));
-        }
+        let regs = self.range_regs(&layout, &shape, start)?;
         self.define(res, regs, None)
     }
 
@@ -135,7 +168,13 @@ impl Lowerer<'_> {
             let a = |i: usize| ins[i].reg(r);
             let e = match &kind {
                 OpKind::Unary(u) => Expr::Unary(*u, a(0)),
-                OpKind::Binary(b) => Expr::Binary(*b, a(0), a(1)),
+                OpKind::Binary(b) => {
+                    if let Some(c) = fold_int(*b, a(0), a(1), ty) {
+                        regs.push(c);
+                        continue;
+                    }
+                    Expr::Binary(*b, a(0), a(1))
+                }
                 OpKind::Cmp(p) => Expr::Cmp(*p, a(0), a(1)),
                 OpKind::Select => Expr::Select(a(0), a(1), a(2)),
                 OpKind::Cast => {
@@ -158,4 +197,34 @@ impl Lowerer<'_> {
         }
         self.define(res, regs, buf)
     }
+}
+
+/// Integer arithmetic on two constants, wrapped to the type's width (index math of constant
+/// tensors, e.g. `arange * stride` where the range became constants).
+fn fold_int(op: tm_tile::BinaryOp, a: Operand, b: Operand, ty: ScalarType) -> Option<Operand> {
+    use tm_tile::BinaryOp as B;
+    let (Operand::Const(Literal::Int(x), _), Operand::Const(Literal::Int(y), _)) = (a, b) else {
+        return None;
+    };
+    if !ty.is_int() || ty.is_bool() {
+        return None;
+    }
+    let v = match op {
+        B::Add => x.wrapping_add(y),
+        B::Sub => x.wrapping_sub(y),
+        B::Mul => x.wrapping_mul(y),
+        B::And => x & y,
+        B::Or => x | y,
+        B::Xor => x ^ y,
+        _ => return None,
+    };
+    let bits = ty.bits();
+    let v = if bits >= 64 {
+        v
+    } else if ty.is_signed_int() {
+        (v << (64 - bits)) >> (64 - bits)
+    } else {
+        v & ((1i64 << bits) - 1)
+    };
+    Some(Operand::Const(Literal::Int(v), ty))
 }

@@ -124,8 +124,10 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         loc: Loc::UNKNOWN,
     };
     let abi = l.params(&prov)?;
-    l.grid_prologue()?;
-    l.scalar_params()?;
+    l.in_prologue(|l| {
+        l.grid_prologue()?;
+        l.scalar_params()
+    })?;
     l.lower_block(f.body)?;
     let main = l.stack.pop().unwrap_or_default();
     let mut body = std::mem::take(&mut l.prologue);
@@ -328,6 +330,13 @@ impl<'a> Lowerer<'a> {
             .cloned()
             .ok_or_else(|| self.err("internal: conversion without a target layout"))?;
         let shape = self.f.ty(v).shape.clone();
+        if let Some(regs) = self.rematerialize(v, &want)? {
+            return Ok(LVal {
+                regs,
+                layout: Some(want),
+                ..lv
+            });
+        }
         self.convert(&lv, &shape, &want)
     }
 

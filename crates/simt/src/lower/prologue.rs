@@ -13,6 +13,8 @@ use crate::layout::Layout;
 #[derive(Default)]
 pub(super) struct Geometry {
     tid: Option<Operand>,
+    tid_i32: Option<Operand>,
+    in_prologue: bool,
     lane: Option<Operand>,
     warp: Option<Operand>,
     pub pid: [Option<Operand>; 3],
@@ -24,11 +26,16 @@ pub(super) struct Geometry {
 impl Lowerer<'_> {
     /// Emit into the prologue instead of the current body.
     pub(super) fn in_prologue<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        if self.geo.in_prologue {
+            return f(self);
+        }
+        self.geo.in_prologue = true;
         let saved = std::mem::take(&mut self.stack);
         self.stack = vec![std::mem::take(&mut self.prologue)];
         let r = f(self);
         self.prologue = self.stack.pop().unwrap_or_default();
         self.stack = saved;
+        self.geo.in_prologue = false;
         r
     }
 
@@ -179,8 +186,13 @@ impl Lowerer<'_> {
     }
 
     fn tid_i32(&mut self) -> Operand {
+        if let Some(t) = self.geo.tid_i32 {
+            return t;
+        }
         let tid = self.geo.tid.unwrap_or(Self::u32c(0));
-        self.cast(tid, ScalarType::U32, ScalarType::I32)
+        let t = self.in_prologue(|s| s.cast(tid, ScalarType::U32, ScalarType::I32));
+        self.geo.tid_i32 = Some(t);
+        t
     }
 
     /// Lane index within the simdgroup (i32).
@@ -221,10 +233,19 @@ impl Lowerer<'_> {
         v
     }
 
-    /// `(x >> shift) & (n - 1)`, or 0 when n is 1.
-    pub(super) fn bits_of(&mut self, x: Operand, shift: u32, n: u32) -> Operand {
+    /// `(x >> shift) & (n - 1)` for `x < 2^width`, or 0 when n is 1.
+    pub(super) fn bits_of(&mut self, x: Operand, shift: u32, n: u32, width: u32) -> Operand {
         if n == 1 {
             return Self::i32c(0);
+        }
+        if shift + n.trailing_zeros() >= width {
+            if shift == 0 {
+                return x;
+            }
+            return self.let_(
+                ScalarType::I32,
+                Expr::Binary(BinaryOp::Shr, x, Self::i32c(shift as i64)),
+            );
         }
         let x = if shift > 0 {
             self.let_(
@@ -263,15 +284,16 @@ impl Lowerer<'_> {
         } else {
             None
         };
+        let (simd_bits, warp_bits) = (self.simd.trailing_zeros(), self.num_warps.trailing_zeros());
         let v = self.in_prologue(|s| {
             let mut acc = Self::i32c(0);
             if let Some(lane) = lane {
-                let b = s.bits_of(lane, dm.lane_shift, dm.lanes);
+                let b = s.bits_of(lane, dm.lane_shift, dm.lanes, simd_bits);
                 let t = s.imul(b, dm.spt as i64);
                 acc = s.iadd(acc, t);
             }
             if let Some(warp) = warp {
-                let b = s.bits_of(warp, dm.warp_shift, dm.warps);
+                let b = s.bits_of(warp, dm.warp_shift, dm.warps, warp_bits);
                 let t = s.imul(b, (dm.spt * dm.lanes) as i64);
                 acc = s.iadd(acc, t);
             }

@@ -162,8 +162,9 @@ impl Lowerer<'_> {
                 .map(|&t| self.shared_array(self.shared_ty(t), wd * numel))
                 .collect();
             let warp = self.warp();
+            let warp_bits = self.num_warps.trailing_zeros();
             let slot = self.in_prologue(|s| {
-                let b = s.bits_of(warp, dim.warp_shift, wd);
+                let b = s.bits_of(warp, dim.warp_shift, wd, warp_bits);
                 s.imul(b, numel as i64)
             });
             let base = self.thread_linear(&out_layout, &out_shape)?;
