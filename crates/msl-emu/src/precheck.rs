@@ -410,3 +410,61 @@ mod tests {
         assert!(check(&kernel(BASIC, ""), "other").is_err());
     }
 }
+
+#[cfg(test)]
+mod robustness {
+    /// Random token soup from MSL-ish fragments: the checks and rewrites return, never panic,
+    /// and rewriting keeps every line where it was.
+    #[test]
+    fn arbitrary_text_never_panics() {
+        const PIECES: &[&str] = &[
+            "kernel",
+            " void ",
+            "k",
+            "(",
+            ")",
+            "[[",
+            "]]",
+            "buffer(",
+            "0",
+            ",",
+            ";",
+            "{",
+            "}",
+            "threadgroup ",
+            "float4",
+            "*",
+            "&",
+            "=",
+            "\n",
+            "/*",
+            "*/",
+            "//",
+            "\"",
+            "'",
+            "#",
+            "<",
+            ">",
+            "double",
+            "f",
+            "é",
+            "\\",
+            "1.5e-3f",
+            "[",
+            "]",
+        ];
+        let mut state = 0x2545f4914f6cdd1du64;
+        for _ in 0..3000 {
+            let mut s = String::new();
+            for _ in 0..(state % 40) {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                s.push_str(PIECES[(state >> 20) as usize % PIECES.len()]);
+            }
+            let _ = super::check(&s, "k");
+            let out = crate::rewrite::rewrite(&s);
+            assert_eq!(out.matches('\n').count(), s.matches('\n').count(), "{s:?}");
+        }
+    }
+}

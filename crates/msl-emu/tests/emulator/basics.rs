@@ -56,9 +56,8 @@ fn vector_types_convert_values_and_swizzle() {
         true,
     )
     .unwrap();
-    let out = f32s(&out);
-    for t in 0..32 {
-        assert_eq!(out[t], t as f32 + 40.0 - 300.0 + 2000.0, "thread {t}");
+    for (t, v) in f32s(&out).into_iter().enumerate() {
+        assert_eq!(v, t as f32 + 40.0 - 300.0 + 2000.0, "thread {t}");
     }
 }
 
@@ -321,4 +320,39 @@ fn compiled_kernels_are_cached_on_disk() {
     )
     .unwrap();
     assert_eq!(f32s(&out), vec![7.0; 32]);
+}
+
+#[test]
+fn two_level_reduction_over_1024_threads() {
+    // The lowering's reduction: simd_sum within each simdgroup, the 32 partials through
+    // threadgroup memory, a final simd_sum by the first simdgroup.
+    let body = format!(
+        "{PROLOGUE}
+  threadgroup float partials[32];
+  float v = metal::simd_sum(b0[pid * 1024 + tm_tid]);
+  if (tm_tid % 32 == 0) partials[tm_tid / 32] = v;
+  metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);
+  if (tm_tid < 32) {{
+    float total = metal::simd_sum(partials[tm_tid]);
+    if (tm_tid == 0) b1[pid] = total;
+  }}"
+    );
+    let src = msl("reduce_1024", &["float", "float"], &body);
+    let abi = abi("reduce_1024", 1024, &[F32, F32], &[]);
+    let k = compile(&src, &abi);
+    let x: Vec<f32> = (0..2048).map(|i| (i % 13) as f32).collect();
+    let (mut bx, mut out) = (f32_bytes(&x), vec![0u8; 8]);
+    run(
+        &k,
+        [2, 1, 1],
+        &mut scalars(&abi, &[]),
+        &mut [&mut bx, &mut out],
+        true,
+    )
+    .unwrap();
+    let out = f32s(&out);
+    for g in 0..2 {
+        let want: f32 = x[g * 1024..(g + 1) * 1024].iter().sum();
+        assert_eq!(out[g], want, "group {g}");
+    }
 }

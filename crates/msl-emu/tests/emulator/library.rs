@@ -19,25 +19,20 @@ const ATTRIBUTES: &[&str] = &[
 fn header_defines(name: &str) -> bool {
     let bytes = SHIM_HEADER.as_bytes();
     let is_word = |c: u8| c == b'_' || c.is_ascii_alphanumeric();
-    SHIM_HEADER.match_indices(name).any(|(at, _)| {
+    let as_word = SHIM_HEADER.match_indices(name).any(|(at, _)| {
         let before = at.checked_sub(1).map(|i| bytes[i]);
         let after = bytes.get(at + name.len()).copied();
         !before.is_some_and(is_word) && !after.is_some_and(is_word)
-    }) || name
+    });
+    // Names the header builds by token pasting.
+    let rmw = name
         .strip_prefix("atomic_fetch_")
         .and_then(|n| n.strip_suffix("_explicit"))
-        .is_some_and(|op| SHIM_HEADER.contains(&format!("TM_EMU_ATOMIC_RMW({op},")))
-        || name
-            .trim_end_matches(['2', '3', '4'])
-            .len()
-            .lt(&name.len())
-            .then(|| {
-                SHIM_HEADER.contains(&format!(
-                    "TM_EMU_VECTORS({})",
-                    name.trim_end_matches(['2', '3', '4'])
-                ))
-            })
-            .unwrap_or(false)
+        .is_some_and(|op| SHIM_HEADER.contains(&format!("TM_EMU_ATOMIC_RMW({op},")));
+    let elem = name.trim_end_matches(['2', '3', '4']);
+    let vector =
+        elem.len() < name.len() && SHIM_HEADER.contains(&format!("TM_EMU_VECTORS({elem})"));
+    as_word || rmw || vector
 }
 
 #[test]
