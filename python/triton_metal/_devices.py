@@ -2,7 +2,8 @@
 
 The choice comes from ``set_device`` / ``device(...)`` when given, else from the
 environment (``TRITON_METAL_DEVICE``, ``TRITON_METAL_INTERPRET``, ``TRITON_INTERPRET``).
-Opened devices are kept for the life of the process."""
+The environment is read once, at the first launch; later changes to it are not seen (use
+``set_device``). Opened devices are kept for the life of the process."""
 
 from __future__ import annotations
 
@@ -46,10 +47,17 @@ def normalize(selector) -> str:
     return s
 
 
+_env_selector: list = []  # the environment's choice, read once
+
+
 def current_selector() -> str:
     if _stack:
         return _stack[-1]
-    return _chosen[0] if _chosen else _from_env()
+    if _chosen:
+        return _chosen[0]
+    if not _env_selector:
+        _env_selector.append(_from_env())
+    return _env_selector[0]
 
 
 def open_device(selector: str):
@@ -67,7 +75,14 @@ def open_device(selector: str):
 
 
 def current_device():
-    return open_device(current_selector())
+    if _stack:
+        sel = _stack[-1]
+    elif _chosen:
+        sel = _chosen[0]
+    else:
+        sel = current_selector()
+    dev = _open.get(sel)
+    return dev if dev is not None else open_device(sel)
 
 
 def set_device(selector=None):

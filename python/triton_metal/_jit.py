@@ -261,15 +261,18 @@ class JITFunction:
                 continue
             t = type(v)
             if t is np.ndarray or (t is not str and not _is_scalar(v) and _has_array(v)):
+                # Anything numpy can view without a copy (the buffer protocol,
+                # __array_interface__) is taken as an array.
                 arr = v if t is np.ndarray else np.asarray(v)
-                if not arr.flags.c_contiguous:
+                flags = arr.flags
+                if not flags.c_contiguous:
                     raise ValueError(
                         f"argument '{name}': the array is not C-contiguous; pass "
                         "np.ascontiguousarray(...) (results are copied back in place)"
                     )
                 # Arrays are copied into device buffers, which are 256-byte aligned.
                 key.append(("ptr", _array_elem(arr, name), True))
-                launch.append((arr.__array_interface__["data"][0], arr.nbytes, arr.flags.writeable, arr))
+                launch.append((arr.__array_interface__["data"][0], arr.nbytes, flags.writeable, arr))
             elif t is bool:
                 key.append(("scalar", "i1", False, False))
                 launch.append(v)
@@ -339,7 +342,11 @@ def _is_scalar(v) -> bool:
 
 
 def _has_array(v) -> bool:
-    return hasattr(v, "__array_interface__") or hasattr(v, "__array__")
+    return (
+        isinstance(v, (memoryview, bytearray))
+        or hasattr(v, "__array_interface__")
+        or hasattr(v, "__array__")
+    )
 
 
 def _is_constexpr_annotation(ann) -> bool:

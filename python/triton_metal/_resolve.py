@@ -9,7 +9,6 @@ use, with a position.
 from __future__ import annotations
 
 import inspect
-import math as _pymath
 import sys
 
 from . import _core
@@ -45,23 +44,25 @@ def encode_const(value):
     return None
 
 
-def _module_kind(obj):
-    from . import language
-    from .language import math as lmath
-    from .language.extra import libdevice
-    import triton_metal
+# Modules kernels may name, by their import name. Real Triton's names are listed too, so a
+# kernel file that imports `triton.language` still resolves if such a module object is bound.
+_MODULE_KINDS = {
+    "triton_metal.language": "language",
+    "triton_metal.language.math": "math",
+    "triton_metal.language.extra.libdevice": "libdevice",
+    "triton_metal.language.extra.cuda.libdevice": "libdevice",
+    "triton_metal": "triton",
+    "triton.language": "language",
+    "triton.language.math": "math",
+    "triton.language.extra.libdevice": "libdevice",
+    "triton.language.extra.cuda.libdevice": "libdevice",
+    "triton": "triton",
+    "math": "pymath",
+}
 
-    if obj is language:
-        return "language"
-    if obj is lmath:
-        return "math"
-    if obj is libdevice or obj is language.extra.cuda:
-        return "libdevice"
-    if obj is triton_metal:
-        return "triton"
-    if obj is _pymath:
-        return "pymath"
-    return None
+
+def _module_kind(obj):
+    return _MODULE_KINDS.get(getattr(obj, "__name__", None))
 
 
 class _Unbound:
@@ -103,7 +104,7 @@ def function_source(jit_fn, _active=None):
                 continue
             bindings[free] = ("jit", function_source(value, active))
             continue
-        if type(value).__name__ == "module" or inspect.ismodule(value):
+        if inspect.ismodule(value):
             kind = _module_kind(value)
             if kind is not None:
                 bindings[free] = ("module", kind)

@@ -1,4 +1,4 @@
 """``triton.language.extra.cuda``: kept so that kernels importing ``libdevice`` from here
 resolve to the same library."""
 
-from .. import libdevice  # noqa: F401
+from . import libdevice  # noqa: F401
