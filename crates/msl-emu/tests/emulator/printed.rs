@@ -39,3 +39,37 @@ fn printed_kernel_with_threadgroup_memory_and_atomics_runs() {
     assert_eq!(f32s(&sum)[0], want);
     assert_eq!(&i32s(&flags)[1..], &[127, 127]);
 }
+
+const SIMD_REDUCE: &str = include_str!("fixtures/printed_simd_reduce.metal");
+
+#[test]
+fn printed_kernel_with_simd_shuffles_scans_and_votes_runs() {
+    use tm_core::ScalarType::I64;
+    let abi = abi("simd_reduce", 64, &[F32, F32, I64], &[]);
+    let k = compile(SIMD_REDUCE, &abi);
+    // Integers keep every sum exact, so the expected values are exact too.
+    let x: Vec<f32> = (0..64)
+        .map(|i| (i % 32 + 1 + 100 * (i / 32)) as f32)
+        .collect();
+    let (mut bx, mut out, mut wide) = (f32_bytes(&x), vec![0u8; 256], vec![0u8; 512]);
+    run(
+        &k,
+        [1, 1, 1],
+        &mut scalars(&abi, &[]),
+        &mut [&mut bx, &mut out, &mut wide],
+        true,
+    )
+    .unwrap();
+    let out = f32s(&out);
+    for t in 0..64usize {
+        let sg = t / 32 * 32;
+        let s: f32 = x[sg..sg + 32].iter().sum();
+        // butterfly sum s in every lane -> simd_sum 32 s -> max, shuffles keep it -> scan.
+        assert_eq!(out[t], ((t % 32) + 1) as f32 * 32.0 * s, "thread {t}");
+    }
+    let wide: Vec<i64> = wide
+        .chunks_exact(8)
+        .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    assert_eq!(wide, vec![1i64; 64]);
+}
