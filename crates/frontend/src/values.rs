@@ -22,6 +22,8 @@ pub enum Val {
     Method(Box<Val>, Builtin),
     /// `tl.constexpr`, as an annotation and as a callable.
     ConstexprType,
+    /// The dtype of a pointer (`p.dtype`), whose `element_ty` is the pointee.
+    PtrDtype(tm_tile::ScalarType),
 }
 
 impl Val {
@@ -75,6 +77,7 @@ impl Val {
             Val::JitFn(_) => "JITFunction",
             Val::Builtin(_) | Val::Method(..) => "builtin function",
             Val::ConstexprType => "type",
+            Val::PtrDtype(_) => "pointer_type",
         }
     }
 }

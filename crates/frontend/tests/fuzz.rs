@@ -95,12 +95,20 @@ fn check(src: &str) -> Result<(), TestCaseError> {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let names = tm_frontend::free_names(&SourceFile::new("f.py", src, 1), "k");
         let lowered = tm_frontend::lower(&kernel(src, "k"), &args());
-        (names, lowered.map(|f| tm_tile::print(&f)))
+        // Whatever lowers must be valid Tile IR.
+        let verified: Result<Result<(), String>, ()> = match &lowered {
+            Ok(f) => Ok(tm_tile::verify(f).map_err(|e| format!("{e:?}"))),
+            Err(_) => Err(()),
+        };
+        (names, lowered.map(|f| tm_tile::print(&f)), verified)
     }));
-    let (names, lowered) = match result {
+    let (names, lowered, verified) = match result {
         Ok(r) => r,
         Err(_) => return Err(TestCaseError::fail(format!("panic on:\n{src}"))),
     };
+    if let Ok(Err(e)) = verified {
+        return Err(TestCaseError::fail(format!("invalid IR from:\n{src}\n{e}")));
+    }
     for e in [names.err(), lowered.err()].into_iter().flatten() {
         prop_assert!(
             !e.reason.contains("internal compiler error"),

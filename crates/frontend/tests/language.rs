@@ -340,3 +340,49 @@ def k(x_ptr, n):
     // cdiv(100, 32) folds to 4 at compile time.
     assert!(text.contains("constant {value=4}"), "{text}");
 }
+
+#[test]
+fn pointer_element_types_and_float_strings() {
+    let src = r#"
+@triton.jit
+def k(x_ptr, y_ptr):
+    offs = tl.arange(0, 8)
+    m = tl.zeros([8], dtype=tl.float32) - float("inf")
+    x = tl.maximum(tl.load(x_ptr + offs), m)
+    tl.store(y_ptr + offs, x.to(y_ptr.dtype.element_ty))
+"#;
+    let (f, text) = lower_ok(&kernel(src, "k"), &[ptr(F32), ptr(F16)]);
+    let cast = find_ops(&f, "cast");
+    assert_eq!(cast.len(), 1, "{text}");
+    assert_eq!(f.ty(cast[0].results[0]).elem, Elem::Scalar(F16));
+    assert!(text.contains("value=inf"), "{text}");
+}
+
+#[test]
+fn early_return_moves_the_rest_into_the_other_branch() {
+    let src = r#"
+@triton.jit
+def k(x_ptr, n):
+    pid = tl.program_id(0)
+    if pid >= n:
+        return
+    x = tl.load(x_ptr + pid)
+    tl.store(x_ptr + pid, x + 1.0)
+"#;
+    let (f, text) = lower_ok(&kernel(src, "k"), &[ptr(F32), scalar(I32)]);
+    let ifs = find_ops(&f, "if");
+    assert_eq!(ifs.len(), 1, "{text}");
+    // The store lives in the else region, not after the if.
+    let else_block = ifs[0].regions[1];
+    let in_else = f.blocks[else_block]
+        .ops
+        .iter()
+        .any(|&o| f.ops[o].kind.name() == "store");
+    assert!(in_else, "{text}");
+    let body_has_store = f.blocks[f.body]
+        .ops
+        .iter()
+        .any(|&o| f.ops[o].kind.name() == "store");
+    assert!(!body_has_store, "{text}");
+    insta::assert_snapshot!(text);
+}

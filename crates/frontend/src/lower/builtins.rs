@@ -155,7 +155,7 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
             match name {
                 "dtype" => match ty.elem {
                     Elem::Scalar(s) => Ok(Val::Const(ConstValue::Dtype(s))),
-                    Elem::Ptr(_) => Err(site.err("unsupported: the dtype of a pointer")),
+                    Elem::Ptr(p) => Ok(Val::PtrDtype(p)),
                 },
                 "shape" => Ok(Val::Tuple(
                     ty.shape
@@ -176,11 +176,23 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
             }
         }
         Val::Const(c) if name == "value" => Ok(Val::Const(c.clone())),
+        Val::PtrDtype(p) if name == "element_ty" => Ok(Val::Const(ConstValue::Dtype(*p))),
+        Val::Const(ConstValue::Dtype(t)) => dtype_attribute(*t, name, site),
         other => Err(site.err(format!(
             "'{}' object has no attribute '{name}'",
             other.kind_name()
         ))),
     }
+}
+
+/// Constant facts about a dtype.
+fn dtype_attribute(t: ScalarType, name: &str, site: &Site) -> Result<Val> {
+    let v = match name {
+        "primitive_bitwidth" => ConstValue::Int(t.bits() as i64),
+        "element_ty" | "scalar" => ConstValue::Dtype(t),
+        _ => return Err(site.err(format!("unsupported: dtype attribute '{name}'"))),
+    };
+    Ok(Val::Const(v))
 }
 
 fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
@@ -634,6 +646,16 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
                 (Builtin::PyFloat, ConstValue::Int(i)) => ConstValue::Float(i as f64),
                 (Builtin::PyFloat, ConstValue::Bool(v)) => ConstValue::Float(v as i64 as f64),
                 (Builtin::PyFloat, ConstValue::Float(f)) => ConstValue::Float(f),
+                (Builtin::PyFloat, ConstValue::Str(s)) => {
+                    match s.trim().to_ascii_lowercase().as_str() {
+                        "inf" | "+inf" | "infinity" => ConstValue::Float(f64::INFINITY),
+                        "-inf" | "-infinity" => ConstValue::Float(f64::NEG_INFINITY),
+                        "nan" | "+nan" | "-nan" => ConstValue::Float(f64::NAN),
+                        t => ConstValue::Float(t.parse::<f64>().map_err(|_| {
+                            site.err(format!("could not convert string to float: '{s}'"))
+                        })?),
+                    }
+                }
                 _ => return Err(site.err(format!("{name}() of an unsupported constexpr"))),
             };
             Ok(Val::Const(r))

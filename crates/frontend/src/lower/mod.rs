@@ -51,6 +51,9 @@ pub struct FnCtx<'p> {
     pub is_kernel: bool,
     /// Number of enclosing runtime `if`/`for` regions.
     pub region_depth: usize,
+    /// Number of enclosing runtime `if`s lowered as early exits (a bare `return` is fine
+    /// there).
+    pub exit_branches: usize,
 }
 
 impl<'p> FnCtx<'p> {
@@ -63,6 +66,7 @@ impl<'p> FnCtx<'p> {
             returned: None,
             is_kernel,
             region_depth: 0,
+            exit_branches: 0,
         }
     }
 
@@ -235,9 +239,16 @@ impl Lowerer {
     /// does.
     fn is_constexpr_annotation(&mut self, cx: &mut FnCtx, ann: Option<&ast::Expr>) -> bool {
         match ann {
-            Some(e @ (ast::Expr::Name(_) | ast::Expr::Attribute(_))) => {
-                matches!(self.expr(cx, e), Ok(Val::ConstexprType))
-            }
+            Some(e @ (ast::Expr::Name(_) | ast::Expr::Attribute(_))) => match self.expr(cx, e) {
+                Ok(v) => v == Val::ConstexprType,
+                // `from triton.language import constexpr` leaves a name the Python layer
+                // has no binding for: recognize it by spelling.
+                Err(_) => match e {
+                    ast::Expr::Name(n) => n.id.as_str() == "constexpr",
+                    ast::Expr::Attribute(a) => a.attr.as_str() == "constexpr",
+                    _ => false,
+                },
+            },
             Some(ast::Expr::StringLiteral(s)) => {
                 let t = s.value.to_str();
                 t == "tl.constexpr" || t == "constexpr" || t.ends_with(".constexpr")

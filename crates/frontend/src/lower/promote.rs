@@ -75,7 +75,7 @@ pub fn literal_for(c: &ConstValue, t: ScalarType) -> std::result::Result<Literal
                 Ok(Literal::Float(*f))
             } else if t.is_bool() {
                 Ok(Literal::Int((*f != 0.0) as i64))
-            } else if !f.is_finite() || f.abs() >= 9.3e18 {
+            } else if !f.is_finite() || f.abs() >= 9.2e18 {
                 Err(format!(
                     "value {f} out of range for type {}",
                     triton_name(t)

@@ -45,6 +45,20 @@ fn stmt_node_name(s: &Stmt) -> &'static str {
     }
 }
 
+/// Whether a `return` appears anywhere in an `if`'s branches.
+fn contains_return(body: &[Stmt], clauses: &[ast::ElifElseClause]) -> bool {
+    fn any(stmts: &[Stmt]) -> bool {
+        stmts.iter().any(|s| match s {
+            Stmt::Return(_) => true,
+            Stmt::If(i) => contains_return(&i.body, &i.elif_else_clauses),
+            Stmt::For(f) => any(&f.body) || any(&f.orelse),
+            Stmt::While(w) => any(&w.body) || any(&w.orelse),
+            _ => false,
+        })
+    }
+    any(body) || clauses.iter().any(|c| any(&c.body))
+}
+
 /// Names a block of statements may assign (targets anywhere inside it).
 fn stored_names(body: &[Stmt]) -> BTreeSet<String> {
     #[derive(Default)]
@@ -71,13 +85,110 @@ fn stored_names(body: &[Stmt]) -> BTreeSet<String> {
 
 impl Lowerer {
     pub fn body(&mut self, cx: &mut FnCtx, stmts: &[Stmt]) -> Result<()> {
-        for s in stmts {
+        let refs: Vec<&Stmt> = stmts.iter().collect();
+        self.body_refs(cx, &refs)
+    }
+
+    fn body_refs(&mut self, cx: &mut FnCtx, stmts: &[&Stmt]) -> Result<()> {
+        for (i, s) in stmts.iter().enumerate() {
             if cx.returned.is_some() {
                 break;
+            }
+            if let Stmt::If(ifs) = s {
+                if cx.region_depth == 0 && contains_return(&ifs.body, &ifs.elif_else_clauses) {
+                    // An early exit (`if pid >= n: return`): the statements after the `if`
+                    // run only on the paths that do not return, so they move into them.
+                    let test = self.expr(cx, &ifs.test)?;
+                    let site = cx.site(*s);
+                    return self.if_exit(
+                        cx,
+                        test,
+                        &ifs.body,
+                        &ifs.elif_else_clauses,
+                        &stmts[i + 1..],
+                        &site,
+                    );
+                }
             }
             self.stmt(cx, s)?;
         }
         Ok(())
+    }
+
+    /// A runtime `if` some branch of which returns, with `rest` the statements after it.
+    fn if_exit(
+        &mut self,
+        cx: &mut FnCtx,
+        test: Val,
+        body: &[Stmt],
+        clauses: &[ast::ElifElseClause],
+        rest: &[&Stmt],
+        site: &Site,
+    ) -> Result<()> {
+        let then_stmts: Vec<&Stmt> = body.iter().chain(rest.iter().copied()).collect();
+        if let Some(c) = test.to_const() {
+            return if constfold::truthy(&c) {
+                self.body_refs(cx, &then_stmts)
+            } else {
+                self.exit_clauses(cx, clauses, rest)
+            };
+        }
+        let cond = self.condition(&test, site)?;
+        let parent = self.block;
+        let before = cx.scope.clone();
+        let then_b = self.func.new_block(&[]);
+        let else_b = self.func.new_block(&[]);
+        cx.exit_branches += 1;
+        self.block = then_b;
+        let r = self.body_refs(cx, &then_stmts);
+        cx.returned = None;
+        cx.scope = before.clone();
+        let r = r.and_then(|_| {
+            self.block = else_b;
+            self.exit_clauses(cx, clauses, rest)
+        });
+        cx.returned = None;
+        cx.scope = before;
+        cx.exit_branches -= 1;
+        self.block = parent;
+        r?;
+        self.func
+            .push_op(then_b, OpKind::Yield, vec![], vec![], vec![], site.loc);
+        self.func
+            .push_op(else_b, OpKind::Yield, vec![], vec![], vec![], site.loc);
+        self.func.push_op(
+            parent,
+            OpKind::If,
+            vec![cond],
+            vec![],
+            vec![then_b, else_b],
+            site.loc,
+        );
+        // Every path ended inside the branches: the function is done.
+        cx.returned = Some(Val::Const(ConstValue::None));
+        Ok(())
+    }
+
+    fn exit_clauses(
+        &mut self,
+        cx: &mut FnCtx,
+        clauses: &[ast::ElifElseClause],
+        rest: &[&Stmt],
+    ) -> Result<()> {
+        let Some((first, others)) = clauses.split_first() else {
+            return self.body_refs(cx, rest);
+        };
+        match &first.test {
+            None => {
+                let stmts: Vec<&Stmt> = first.body.iter().chain(rest.iter().copied()).collect();
+                self.body_refs(cx, &stmts)
+            }
+            Some(test) => {
+                let t = self.expr(cx, test)?;
+                let site = cx.site(first);
+                self.if_exit(cx, t, &first.body, others, rest, &site)
+            }
+        }
     }
 
     fn stmt(&mut self, cx: &mut FnCtx, s: &Stmt) -> Result<()> {
@@ -128,7 +239,15 @@ impl Lowerer {
                     return Err(cx.err(s, "a kernel cannot return a value (only @jit functions called from a kernel can)"));
                 }
                 if cx.region_depth > 0 {
-                    return Err(cx.err(s, "unsupported: return inside a runtime if or for loop"));
+                    return Err(cx.err(
+                        s,
+                        "unsupported: return inside a runtime for loop or conditional expression",
+                    ));
+                }
+                if cx.exit_branches > 0 && v != Val::Const(ConstValue::None) {
+                    return Err(
+                        cx.err(s, "unsupported: returning a value from inside a runtime if")
+                    );
                 }
                 cx.returned = Some(v);
                 Ok(())
