@@ -236,8 +236,9 @@ void describe_threads(unsigned first, unsigned count, char *out, unsigned len) {
   }
 }
 
-// Releases every simdgroup whose lanes all wait at one simd operation. Returns whether any
-// was released; 0 lanes waiting at different simd operations is an error.
+// Releases every simdgroup whose lanes all wait at one simd operation, and returns whether
+// any was released. Lanes of one simdgroup waiting at different simd operations (or at one
+// operation on different lines) fail the launch.
 bool release_simdgroups(unsigned tpg) {
   bool released = false;
   for (unsigned base = 0; base < tpg; base += TM_EMU_SIMD_WIDTH) {
