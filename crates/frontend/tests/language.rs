@@ -386,3 +386,29 @@ def k(x_ptr, n):
     assert!(!body_has_store, "{text}");
     insta::assert_snapshot!(text);
 }
+
+#[test]
+fn ternaries_bool_ops_and_module_constants() {
+    let src = r#"
+@triton.jit
+def k(x_ptr, n, m):
+    x = tl.load(x_ptr)
+    y = x * 2.0 if n > m else x
+    z = SCALE if USE_SCALE and not False else 1.0
+    ok = (n > 0) and (m > 0)
+    w = tl.where(ok, y * z, 0.0)
+    for i in tl.range(0, n, 2, num_stages=2):
+        w += i
+    tl.store(x_ptr, w)
+"#;
+    let mut k = kernel(src, "k");
+    k.globals
+        .insert("SCALE".into(), Binding::Const(ConstValue::Float(0.5)));
+    k.globals
+        .insert("USE_SCALE".into(), Binding::Const(ConstValue::Bool(true)));
+    let (f, text) = lower_ok(&k, &[ptr(F32), scalar(I32), scalar(I32)]);
+    assert_eq!(find_ops(&f, "if").len(), 1, "{text}");
+    assert_eq!(find_ops(&f, "and").len(), 1, "{text}");
+    assert_eq!(find_ops(&f, "for").len(), 1, "{text}");
+    assert!(text.contains("value=0.5"), "{text}");
+}

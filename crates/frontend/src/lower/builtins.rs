@@ -494,7 +494,7 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
         Builtin::Where => {
             let a = args.bind("where", &["condition", "x", "y"], 3, site)?;
             let cond = value(l, a[0].as_ref().unwrap_or(&none()), site)?;
-            let cond = l.to_bool(cond, site);
+            let cond = l.as_i1(cond, site);
             let ox = l.operand(a[1].as_ref().unwrap_or(&none()), site, "where")?;
             let oy = l.operand(a[2].as_ref().unwrap_or(&none()), site, "where")?;
             let t = l.common_type(&ox, &oy, false, site)?;

@@ -337,7 +337,7 @@ impl Lowerer {
                 site,
             ))),
             (PyUnary::Not, Elem::Scalar(_)) => {
-                let b = self.to_bool(x, site);
+                let b = self.as_i1(x, site);
                 let ty = self.ty(b);
                 Ok(Val::Value(self.emit(
                     OpKind::Unary(UnaryOp::Not),
@@ -358,7 +358,7 @@ impl Lowerer {
     }
 
     /// `x != 0` as i1 (the Cast op's meaning for a bool target).
-    pub fn to_bool(&mut self, x: ValueId, site: &Site) -> ValueId {
+    pub fn as_i1(&mut self, x: ValueId, site: &Site) -> ValueId {
         self.cast_to(x, Elem::Scalar(ScalarType::I1), site)
     }
 
@@ -379,7 +379,7 @@ impl Lowerer {
         }
         let lv = self.materialize(&l, &site)?;
         let rv = self.materialize(&r, &site)?;
-        let (lv, rv) = (self.to_bool(lv, &site), self.to_bool(rv, &site));
+        let (lv, rv) = (self.as_i1(lv, &site), self.as_i1(rv, &site));
         let vs = self.unify_to(
             &[Operand::Value(lv), Operand::Value(rv)],
             Elem::Scalar(ScalarType::I1),
@@ -499,7 +499,7 @@ impl Lowerer {
         if ty.elem.is_ptr() {
             return Err(site.err("unsupported: a pointer as a condition"));
         }
-        Ok(self.to_bool(*x, site))
+        Ok(self.as_i1(*x, site))
     }
 
     fn subscript(&mut self, cx: &mut FnCtx, s: &ast::ExprSubscript) -> Result<Val> {
