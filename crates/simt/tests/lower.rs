@@ -1,0 +1,281 @@
+//! Lowering of Tile IR kernels (tests/kernels/*.tile) to SIMT IR for the Apple (SIMD 32)
+//! and lavapipe (SIMD 8, not byte addressable) targets: snapshots of the layout assignment
+//! and the SIMT text, plus checks of the facts the snapshots would hide.
+
+use tm_core::{ScalarType, Target};
+use tm_simt::{assign, lower, print, print_assignment, Expr, Kernel, SimdOp, Stmt};
+
+fn load(name: &str) -> tm_tile::Function {
+    let path = format!("{}/tests/kernels/{name}.tile", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).expect("kernel file");
+    tm_tile::parse(&text).unwrap_or_else(|e| panic!("{name}: {e:?}"))
+}
+
+fn lower_ok(name: &str, target: &Target) -> Kernel {
+    let f = load(name);
+    lower(&f, target, 4).unwrap_or_else(|e| panic!("{name} on {}: {e}", target.name))
+}
+
+fn walk<'a>(body: &'a [Stmt], out: &mut Vec<&'a Stmt>) {
+    for s in body {
+        out.push(s);
+        match s {
+            Stmt::If {
+                then_body,
+                else_body,
+                ..
+            } => {
+                walk(then_body, out);
+                walk(else_body, out);
+            }
+            Stmt::For { body, .. } | Stmt::Loop { body } => walk(body, out),
+            _ => {}
+        }
+    }
+}
+
+fn stmts(k: &Kernel) -> Vec<&Stmt> {
+    let mut v = Vec::new();
+    walk(&k.body, &mut v);
+    v
+}
+
+fn exprs(k: &Kernel) -> Vec<&Expr> {
+    stmts(k)
+        .into_iter()
+        .filter_map(|s| match s {
+            Stmt::Assign { expr, .. } => Some(expr),
+            _ => None,
+        })
+        .collect()
+}
+
+const KERNELS: &[&str] = &[
+    "vector_add",
+    "vector_add_aligned",
+    "copy2d",
+    "for_carried",
+    "if_else",
+    "while",
+    "argmax",
+    "sum2d",
+    "bytes",
+    "grid3d",
+];
+
+#[test]
+fn snapshots() {
+    for name in KERNELS {
+        let f = load(name);
+        for target in [Target::apple(), Target::lavapipe()] {
+            let a = assign(&f, target.simd_width, 4).unwrap();
+            let k = lower(&f, &target, 4).unwrap_or_else(|e| panic!("{name}: {e}"));
+            let text = format!("{}\n{}", print_assignment(&f, &a), print(&k));
+            let short = if target.simd_width == 8 { "lavapipe" } else { "apple" };
+            insta::assert_snapshot!(format!("{name}_{short}"), text);
+        }
+    }
+}
+
+#[test]
+fn aligned_masked_loads_are_vectorized() {
+    let k = lower_ok("vector_add_aligned", &Target::apple());
+    let vec_loads = exprs(&k)
+        .iter()
+        .filter(|e| matches!(e, Expr::Load { lanes: 4, .. }))
+        .count();
+    // 1024 f32 over 128 threads: 8 registers each, two float4 loads per input.
+    assert_eq!(vec_loads, 4);
+    let vec_stores = stmts(&k)
+        .iter()
+        .filter(|s| matches!(s, Stmt::Store { .. }))
+        .count();
+    assert_eq!(vec_stores, 2);
+}
+
+#[test]
+fn unaligned_masks_keep_scalar_accesses_under_ifs() {
+    let k = lower_ok("vector_add", &Target::apple());
+    assert!(exprs(&k)
+        .iter()
+        .all(|e| !matches!(e, Expr::Load { lanes, .. } if *lanes > 1)));
+    // Every load and store sits inside an `if` on its mask.
+    for s in &k.body {
+        assert!(!matches!(s, Stmt::Store { .. }));
+        if let Stmt::Assign { expr, .. } = s {
+            assert!(!matches!(expr, Expr::Load { .. }));
+        }
+    }
+    let guarded_loads = stmts(&k)
+        .iter()
+        .filter(|s| matches!(s, Stmt::If { then_body, .. } if then_body.iter().any(|t| matches!(t, Stmt::Assign { expr: Expr::Load { .. }, .. }))))
+        .count();
+    assert_eq!(guarded_loads, 16);
+}
+
+#[test]
+fn prologue_unfolds_the_grid() {
+    let k = lower_ok("grid3d", &Target::lavapipe());
+    let headers: Vec<u8> = exprs(&k)
+        .iter()
+        .filter_map(|e| match e {
+            Expr::GridHeader(i) => Some(*i),
+            _ => None,
+        })
+        .collect();
+    assert!(headers.contains(&3), "dispatch width read from the header");
+    assert!(matches!(&k.body.iter().find(|s| matches!(s, Stmt::If { .. })),
+        Some(Stmt::If { then_body, .. }) if then_body == &vec![Stmt::Return]));
+    let text = print(&k);
+    assert!(text.contains("mul 65535:u32"), "{text}");
+    assert!(text.contains("%pid1") && text.contains("%pid2"));
+}
+
+#[test]
+fn reductions_use_only_distinct_lanes_and_threadgroup_memory_across_warps() {
+    for (target, masks) in [
+        (Target::apple(), vec![1, 2, 4, 8, 16]),
+        (Target::lavapipe(), vec![1, 2, 4]),
+    ] {
+        let k = lower_ok("argmax", &target);
+        let mut seen: Vec<i64> = exprs(&k)
+            .iter()
+            .filter_map(|e| match e {
+                Expr::Simd(SimdOp::ShuffleXor, _, Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _))) => Some(*m),
+                _ => None,
+            })
+            .collect();
+        seen.dedup();
+        assert_eq!(seen, masks, "{}", target.name);
+        // argmax reduces two values (f32 and i32): one threadgroup array each.
+        assert_eq!(k.shared.len(), 2);
+        assert!(stmts(&k).iter().any(|s| matches!(s, Stmt::Barrier)));
+    }
+}
+
+#[test]
+fn small_tensors_do_not_shuffle_over_copies() {
+    // A 16-wide tensor on 32-lane simdgroups is held twice per simdgroup: lane bit 4 only
+    // reaches copies and must not be combined.
+    let text = "tt.func @s(%x: ptr<f32> {arg=0}, %o: ptr<f32> {arg=1}) {
+  %0 = make_range {start=0, end=16} : tensor<16xi32>
+  %1 = splat %x : tensor<16xptr<f32>>
+  %2 = addptr %1, %0 : tensor<16xptr<f32>>
+  %3 = load %2 : tensor<16xf32>
+  %4 = reduce {axis=0} %3 : f32 {
+    ^bb(%5: f32, %6: f32):
+    %7 = add %5, %6 : f32
+    yield %7
+  }
+  store %o, %4
+  return
+}";
+    let f = tm_tile::parse(text).unwrap();
+    let k = lower(&f, &Target::apple(), 4).unwrap();
+    let masks: Vec<i64> = exprs(&k)
+        .iter()
+        .filter_map(|e| match e {
+            Expr::Simd(SimdOp::ShuffleXor, _, Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _))) => Some(*m),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(masks, vec![1, 2, 4, 8]);
+    assert!(k.shared.is_empty(), "all simdgroups hold the same 16 elements");
+}
+
+#[test]
+fn sub_word_data_goes_through_words_on_wgsl() {
+    let k = lower_ok("bytes", &Target::lavapipe());
+    assert_eq!(k.buffers[0].elem, ScalarType::U32);
+    assert!(!k.buffers[0].atomic, "only read");
+    assert!(k.buffers[1].atomic && k.buffers[1].writes);
+    assert!(k.buffers[2].atomic, "i1 stored as bytes in words");
+    let ops: Vec<tm_tile::AtomicOp> = stmts(&k)
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::AtomicRmw { op, .. } => Some(*op),
+            _ => None,
+        })
+        .collect();
+    // Two buffers × 8 registers × (and, or).
+    assert_eq!(ops.len(), 32);
+    assert!(ops.iter().all(|o| matches!(o, tm_tile::AtomicOp::And | tm_tile::AtomicOp::Or)));
+    // The f16 scalar is read as its slot's word.
+    assert_eq!(k.scalars[1].ty, ScalarType::U32);
+
+    let k = lower_ok("bytes", &Target::apple());
+    assert_eq!(k.buffers[0].elem, ScalarType::I8);
+    assert_eq!(k.buffers[2].elem, ScalarType::U8);
+    assert!(k.buffers.iter().all(|b| !b.atomic));
+    assert!(!stmts(&k).iter().any(|s| matches!(s, Stmt::AtomicRmw { .. })));
+    assert_eq!(k.scalars[1].ty, ScalarType::F16);
+}
+
+#[test]
+fn abi_lists_buffers_and_packs_scalars() {
+    let k = lower_ok("bytes", &Target::apple());
+    let abi = &k.abi;
+    assert_eq!(abi.threads_per_group, 128);
+    let b: Vec<(usize, u32, bool, bool)> = abi
+        .buffers
+        .iter()
+        .map(|b| (b.arg_index, b.binding, b.reads, b.writes))
+        .collect();
+    assert_eq!(b, vec![(0, 1, true, false), (1, 2, false, true), (2, 3, false, true)]);
+    let s: Vec<(usize, u32, ScalarType)> = abi
+        .scalars
+        .iter()
+        .map(|s| (s.arg_index, s.offset, s.ty))
+        .collect();
+    assert_eq!(s, vec![(3, 16, ScalarType::I32), (4, 20, ScalarType::F16)]);
+    assert_eq!(abi.scalar_bytes, 32);
+    assert_eq!(k.scalars[1].offset, 20);
+    let k = lower_ok("argmax", &Target::apple());
+    assert_eq!(k.abi.shared_bytes, 2 * 4 * 4);
+}
+
+#[test]
+fn num_warps_and_simd_width_shape_the_group() {
+    let f = load("vector_add");
+    let k = lower(&f, &Target::lavapipe(), 8).unwrap();
+    assert_eq!(k.threads_per_group, 64);
+    assert_eq!(k.simd_width, 8);
+    let k = lower(&f, &Target::apple(), 1).unwrap();
+    assert_eq!(k.threads_per_group, 32);
+    let err = lower(&f, &Target::apple(), 64).unwrap_err();
+    assert!(err.message.contains("threads per group"), "{err}");
+    assert!(lower(&f, &Target::apple(), 3).is_err());
+}
+
+#[test]
+fn pointers_into_two_buffers_are_refused_with_a_location() {
+    let f = load("bad_select");
+    let err = lower(&f, &Target::apple(), 4).unwrap_err();
+    assert!(err.message.contains("two different buffers"), "{err}");
+    assert_eq!((err.loc.line, err.loc.col), (3, 8));
+}
+
+#[test]
+fn unsupported_ops_and_types_are_errors() {
+    let dot = "tt.func @d(%o: ptr<f32> {arg=0}) {
+  %0 = constant {value=1.0} : tensor<16x16xf32>
+  %1 = dot {precision=ieee, max_num_imprecise_acc=0} %0, %0, %0 : tensor<16x16xf32> loc(0:4:9)
+  return
+}";
+    let err = lower(&tm_tile::parse(dot).unwrap(), &Target::apple(), 4).unwrap_err();
+    assert!(err.message.contains("dot"), "{err}");
+    assert_eq!(err.loc.line, 4);
+
+    let i64k = "tt.func @w(%o: ptr<i64> {arg=0}, %v: i64 {arg=1}) {
+  store %o, %v
+  return
+}";
+    let f = tm_tile::parse(i64k).unwrap();
+    assert!(lower(&f, &Target::apple(), 4).is_ok());
+    let no_i64 = Target {
+        has_i64: false,
+        ..Target::lavapipe()
+    };
+    let err = lower(&f, &no_i64, 4).unwrap_err();
+    assert!(err.message.contains("64-bit"), "{err}");
+}
