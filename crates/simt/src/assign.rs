@@ -60,7 +60,11 @@ impl Assignment {
     }
 }
 
+/// Assign layouts to a function's tensors. The function is verified first: everything after
+/// this relies on well-formed ops (operand counts, region shapes, types).
 pub fn assign(f: &Function, simd_width: u32, num_warps: u32) -> Result<Assignment, LowerError> {
+    tm_tile::verify(f)
+        .map_err(|e| LowerError::new(format!("invalid Tile IR: {e}"), tm_core::Loc::UNKNOWN))?;
     let mut a = Assignment {
         simd_width,
         num_warps,

@@ -71,7 +71,11 @@ fn snapshots() {
             let a = assign(&f, target.simd_width, 4).unwrap();
             let k = lower(&f, &target, 4).unwrap_or_else(|e| panic!("{name}: {e}"));
             let text = format!("{}\n{}", print_assignment(&f, &a), print(&k));
-            let short = if target.simd_width == 8 { "lavapipe" } else { "apple" };
+            let short = if target.simd_width == 8 {
+                "lavapipe"
+            } else {
+                "apple"
+            };
             insta::assert_snapshot!(format!("{name}_{short}"), text);
         }
     }
@@ -124,8 +128,10 @@ fn prologue_unfolds_the_grid() {
         })
         .collect();
     assert!(headers.contains(&3), "dispatch width read from the header");
-    assert!(matches!(&k.body.iter().find(|s| matches!(s, Stmt::If { .. })),
-        Some(Stmt::If { then_body, .. }) if then_body == &vec![Stmt::Return]));
+    assert!(
+        matches!(&k.body.iter().find(|s| matches!(s, Stmt::If { .. })),
+        Some(Stmt::If { then_body, .. }) if then_body == &vec![Stmt::Return])
+    );
     let text = print(&k);
     assert!(text.contains("mul 65535:u32"), "{text}");
     assert!(text.contains("%pid1") && text.contains("%pid2"));
@@ -141,7 +147,11 @@ fn reductions_use_only_distinct_lanes_and_threadgroup_memory_across_warps() {
         let mut seen: Vec<i64> = exprs(&k)
             .iter()
             .filter_map(|e| match e {
-                Expr::Simd(SimdOp::ShuffleXor, _, Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _))) => Some(*m),
+                Expr::Simd(
+                    SimdOp::ShuffleXor,
+                    _,
+                    Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _)),
+                ) => Some(*m),
                 _ => None,
             })
             .collect();
@@ -175,12 +185,19 @@ fn small_tensors_do_not_shuffle_over_copies() {
     let masks: Vec<i64> = exprs(&k)
         .iter()
         .filter_map(|e| match e {
-            Expr::Simd(SimdOp::ShuffleXor, _, Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _))) => Some(*m),
+            Expr::Simd(
+                SimdOp::ShuffleXor,
+                _,
+                Some(tm_simt::Operand::Const(tm_simt::Literal::Int(m), _)),
+            ) => Some(*m),
             _ => None,
         })
         .collect();
     assert_eq!(masks, vec![1, 2, 4, 8]);
-    assert!(k.shared.is_empty(), "all simdgroups hold the same 16 elements");
+    assert!(
+        k.shared.is_empty(),
+        "all simdgroups hold the same 16 elements"
+    );
 }
 
 #[test]
@@ -199,7 +216,9 @@ fn sub_word_data_goes_through_words_on_wgsl() {
         .collect();
     // Two buffers × 8 registers × (and, or).
     assert_eq!(ops.len(), 32);
-    assert!(ops.iter().all(|o| matches!(o, tm_tile::AtomicOp::And | tm_tile::AtomicOp::Or)));
+    assert!(ops
+        .iter()
+        .all(|o| matches!(o, tm_tile::AtomicOp::And | tm_tile::AtomicOp::Or)));
     // The f16 scalar is read as its slot's word.
     assert_eq!(k.scalars[1].ty, ScalarType::U32);
 
@@ -207,7 +226,9 @@ fn sub_word_data_goes_through_words_on_wgsl() {
     assert_eq!(k.buffers[0].elem, ScalarType::I8);
     assert_eq!(k.buffers[2].elem, ScalarType::U8);
     assert!(k.buffers.iter().all(|b| !b.atomic));
-    assert!(!stmts(&k).iter().any(|s| matches!(s, Stmt::AtomicRmw { .. })));
+    assert!(!stmts(&k)
+        .iter()
+        .any(|s| matches!(s, Stmt::AtomicRmw { .. })));
     assert_eq!(k.scalars[1].ty, ScalarType::F16);
 }
 
@@ -221,7 +242,14 @@ fn abi_lists_buffers_and_packs_scalars() {
         .iter()
         .map(|b| (b.arg_index, b.binding, b.reads, b.writes))
         .collect();
-    assert_eq!(b, vec![(0, 1, true, false), (1, 2, false, true), (2, 3, false, true)]);
+    assert_eq!(
+        b,
+        vec![
+            (0, 1, true, false),
+            (1, 2, false, true),
+            (2, 3, false, true)
+        ]
+    );
     let s: Vec<(usize, u32, ScalarType)> = abi
         .scalars
         .iter()
@@ -278,4 +306,31 @@ fn unsupported_ops_and_types_are_errors() {
     };
     let err = lower(&f, &no_i64, 4).unwrap_err();
     assert!(err.message.contains("64-bit"), "{err}");
+}
+
+#[test]
+fn every_op_kind_lowers_or_errors_without_panicking() {
+    // misc.tile holds one of nearly every op (dot, scan, reshape, atomics, bf16...).
+    let f = load("misc");
+    for target in [Target::apple(), Target::lavapipe()] {
+        let err = lower(&f, &target, 4).unwrap_err();
+        assert!(!err.message.is_empty());
+    }
+}
+
+#[test]
+fn invalid_tile_ir_is_an_error() {
+    let mut f = tm_tile::Function::new("broken");
+    let i32t = tm_tile::Type::scalar(ScalarType::I32);
+    let x = f.add_param("x", i32t.clone(), 0, false);
+    // An add with one operand: the verifier must catch it before lowering indexes it.
+    f.push(
+        f.body,
+        tm_tile::OpKind::Binary(tm_tile::BinaryOp::Add),
+        vec![x],
+        i32t,
+        tm_core::Loc::UNKNOWN,
+    );
+    let err = lower(&f, &Target::apple(), 4).unwrap_err();
+    assert!(err.message.starts_with("invalid Tile IR"), "{err}");
 }
