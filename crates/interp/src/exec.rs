@@ -34,7 +34,7 @@ pub struct Exec<'f, 'm> {
     pub buffer_names: Vec<String>,
 }
 
-type R<T> = Result<T, InterpError>;
+type R<T> = Result<T, Box<InterpError>>;
 
 impl<'f, 'm> Exec<'f, 'm> {
     pub fn new(f: &'f Function, mem: Memory<'m>, grid: [u32; 3]) -> Self {
@@ -82,8 +82,8 @@ impl<'f, 'm> Exec<'f, 'm> {
         }
     }
 
-    fn err_plain(&self, op: &'static str, reason: impl Into<String>) -> InterpError {
-        InterpError::Op {
+    fn err_plain(&self, op: &'static str, reason: impl Into<String>) -> Box<InterpError> {
+        Box::new(InterpError::Op {
             kernel: self.f.name.clone(),
             file: String::new(),
             line: 0,
@@ -91,13 +91,13 @@ impl<'f, 'm> Exec<'f, 'm> {
             program_id: self.pid,
             op,
             reason: reason.into(),
-        }
+        })
     }
 
-    fn err(&self, op: OpId, reason: impl Into<String>) -> InterpError {
+    fn err(&self, op: OpId, reason: impl Into<String>) -> Box<InterpError> {
         let o = &self.f.ops[op];
         let (file, line, col, _) = self.where_of(o.loc);
-        InterpError::Op {
+        Box::new(InterpError::Op {
             kernel: self.f.name.clone(),
             file,
             line,
@@ -105,7 +105,7 @@ impl<'f, 'm> Exec<'f, 'm> {
             program_id: self.pid,
             op: o.kind.name(),
             reason: reason.into(),
-        }
+        })
     }
 
     fn mem_err(
@@ -115,7 +115,7 @@ impl<'f, 'm> Exec<'f, 'm> {
         fault: MemFault,
         ptrs: &[Ptr],
         lane: usize,
-    ) -> InterpError {
+    ) -> Box<InterpError> {
         match fault {
             MemFault::OutOfBounds { index, len } => {
                 let (file, line, col, source_line) = self.where_of(self.f.ops[op].loc);
@@ -124,7 +124,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                     .and_then(|p| self.buffer_names.get(p.buf as usize))
                     .cloned()
                     .unwrap_or_default();
-                InterpError::OutOfBounds {
+                Box::new(InterpError::OutOfBounds {
                     kernel: self.f.name.clone(),
                     file,
                     line,
@@ -135,7 +135,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                     buffer_len: len,
                     buffer,
                     access,
-                }
+                })
             }
             MemFault::NoBuffer(b) => self.err(
                 op,
@@ -687,7 +687,7 @@ impl<'f, 'm> Exec<'f, 'm> {
         let bad = (0..c.len()).find(|&i| c.data.get_bool(i) == Some(false));
         let Some(i) = bad else { return Ok(()) };
         let (file, line, col, source_line) = self.where_of(self.f.ops[op].loc);
-        Err(InterpError::AssertionFailed {
+        Err(Box::new(InterpError::AssertionFailed {
             kernel: self.f.name.clone(),
             file,
             line,
@@ -696,7 +696,7 @@ impl<'f, 'm> Exec<'f, 'm> {
             program_id: self.pid,
             lane: unravel(i, &c.shape),
             message: message.to_string(),
-        })
+        }))
     }
 
     /// Prints as Triton's device_print does on the GPU: one line per element and operand,

@@ -153,8 +153,8 @@ impl Memory<'_> {
         let f: fn(T, T) -> T = match (op, float) {
             (AtomicOp::Add, false) => |a, b| T::from_i64(a.to_i64().wrapping_add(b.to_i64())),
             (AtomicOp::Add, true) => |a, b| T::from_f64(a.to_f64() + b.to_f64()),
-            (AtomicOp::Max, _) => |a: T, b: T| if b > a || a != a { b } else { a },
-            (AtomicOp::Min, _) => |a: T, b: T| if b < a || a != a { b } else { a },
+            (AtomicOp::Max, _) => |a: T, b: T| if b > a || is_nan(a) { b } else { a },
+            (AtomicOp::Min, _) => |a: T, b: T| if b < a || is_nan(a) { b } else { a },
             (AtomicOp::And, false) => |a, b| T::of_bits(a.bits() & b.bits()),
             (AtomicOp::Or, false) => |a, b| T::of_bits(a.bits() | b.bits()),
             (AtomicOp::Xor, false) => |a, b| T::of_bits(a.bits() ^ b.bits()),
@@ -214,4 +214,8 @@ impl Memory<'_> {
         }
         Ok(old)
     }
+}
+
+fn is_nan<T: El>(a: T) -> bool {
+    T::ST.is_float() && a.to_f64().is_nan()
 }

@@ -55,6 +55,7 @@ pub fn quiet() -> RunOptions {
     RunOptions { echo_prints: false }
 }
 
+#[allow(clippy::result_large_err)]
 pub fn run(
     f: &Function,
     grid: [u32; 3],
