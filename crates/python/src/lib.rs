@@ -47,11 +47,19 @@ fn free_names_of(
     Ok(Vec::new())
 }
 
+/// Panics inside `guard`, so tests can check that a Rust panic reaches Python as a
+/// RuntimeError instead of unwinding into the interpreter.
+#[pyfunction]
+fn _panic_for_tests() -> PyResult<()> {
+    guard::guard("_panic_for_tests", || panic!("deliberate panic for a test"))
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("CompilationError", m.py().get_type::<CompilationError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_function(wrap_pyfunction!(free_names, m)?)?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(kernel::compile, m)?)?;
     m.add_class::<device::Device>()?;
     m.add_class::<kernel::Kernel>()?;
