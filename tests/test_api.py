@@ -136,3 +136,27 @@ def test_language_surface():
         assert callable(getattr(tl, name))
     assert callable(libdevice.exp) and callable(tl.math.exp)
     assert math.pi  # Python's math is a module kernels may name
+
+
+def test_launches_from_several_threads(engine):
+    # Launches release the GIL while the device works; concurrent launches of one kernel
+    # must neither deadlock nor mix up their arguments.
+    import threading
+
+    results = {}
+
+    def work(t):
+        x = np.full(500, t, dtype=np.float32)
+        out = np.zeros_like(x)
+        for _ in range(5):
+            scale_kernel[(triton.cdiv(500, 128),)](x, out, 500, BLOCK=128)
+        results[t] = out
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(timeout=120)
+    assert not any(th.is_alive() for th in threads)
+    for t in range(4):
+        np.testing.assert_array_equal(results[t], np.full(500, t * 3 + 0.5, dtype=np.float32))

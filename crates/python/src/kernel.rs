@@ -106,7 +106,7 @@ mod with_compiler {
         /// What this device compiled: its target's stages, or None for the interpreter.
         own: Option<Compiled>,
         tile_text: String,
-        exec: Mutex<Exec>,
+        exec: Exec,
         asm_cache: Mutex<HashMap<String, String>>,
     }
 
@@ -158,7 +158,7 @@ mod with_compiler {
             device_description,
             own,
             tile_text,
-            exec: Mutex::new(exec),
+            exec,
             asm_cache: Mutex::new(HashMap::new()),
         })
     }
@@ -293,22 +293,19 @@ mod with_compiler {
             grid: [u32; 3],
             args: &[Bound<'_, PyAny>],
         ) -> PyResult<()> {
-            let mut exec = self.exec.lock().map_err(|_| {
-                PyRuntimeError::new_err("kernel state poisoned by an earlier panic")
-            })?;
             let dev = self.device.get();
-            match (&mut *exec, &dev.engine) {
+            match (&self.exec, &dev.engine) {
                 #[cfg(feature = "gpu")]
                 (Exec::Gpu { pipeline, abi }, Engine::Gpu(gpu)) => {
-                    launch_gpu(gpu, pipeline, abi, grid, args)
+                    launch_gpu(py, gpu, pipeline, abi, grid, args)
                 }
                 #[cfg(feature = "emu")]
                 (Exec::Emu { kernel, abi }, Engine::MslEmu { check_races, .. }) => {
-                    launch_emu(kernel, abi, *check_races, grid, args)
+                    launch_emu(py, kernel, abi, *check_races, grid, args)
                 }
                 #[cfg(feature = "interp")]
                 (Exec::Interp { func }, Engine::Interpreter) => {
-                    launch_interp(func, &self.specs, grid, args)
+                    launch_interp(py, func, &self.specs, grid, args)
                 }
                 _ => {
                     let _ = (py, grid, args);
@@ -361,38 +358,41 @@ mod with_compiler {
 
     #[cfg(feature = "gpu")]
     fn launch_gpu(
+        py: Python<'_>,
         gpu: &tm_runtime::GpuDevice,
         pipeline: &tm_runtime::GpuPipeline,
         abi: &KernelAbi,
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
     ) -> PyResult<()> {
-        let err = |e: tm_runtime::RuntimeError| PyRuntimeError::new_err(e.to_string());
         let mut scalars = pack::pack_scalars(abi, args)?;
         let hb = host_buffers(abi, args)?;
-        let buffers = hb
-            .unique
-            .iter()
-            // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
-            .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }).map_err(err))
-            .collect::<PyResult<Vec<_>>>()?;
-        let bound: Vec<&tm_runtime::GpuBuffer> =
-            hb.of_binding.iter().map(|&i| &buffers[i]).collect();
-        gpu.launch(pipeline, grid, &mut scalars, &bound)
-            .map_err(err)?;
-        gpu.synchronize().map_err(err)?;
-        for (i, a) in hb.unique.iter().enumerate() {
-            if hb.written[i] {
-                // SAFETY: as above; one slice of this memory at a time.
-                gpu.read_buffer(&buffers[i], unsafe { a.bytes_mut() })
-                    .map_err(err)?;
+        // The GPU work runs without the GIL; the arrays stay alive in `args` meanwhile.
+        py.detach(|| -> Result<(), tm_runtime::RuntimeError> {
+            let buffers = hb
+                .unique
+                .iter()
+                // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+                .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }))
+                .collect::<Result<Vec<_>, _>>()?;
+            let bound: Vec<&tm_runtime::GpuBuffer> =
+                hb.of_binding.iter().map(|&i| &buffers[i]).collect();
+            gpu.launch(pipeline, grid, &mut scalars, &bound)?;
+            gpu.synchronize()?;
+            for (i, a) in hb.unique.iter().enumerate() {
+                if hb.written[i] {
+                    // SAFETY: as above; one slice of this memory at a time.
+                    gpu.read_buffer(&buffers[i], unsafe { a.bytes_mut() })?;
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        })
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     #[cfg(feature = "emu")]
     fn launch_emu(
+        py: Python<'_>,
         kernel: &tm_msl_emu::EmuKernel,
         abi: &KernelAbi,
         check_races: bool,
@@ -401,90 +401,106 @@ mod with_compiler {
     ) -> PyResult<()> {
         let mut scalars = pack::pack_scalars(abi, args)?;
         let hb = host_buffers(abi, args)?;
-        // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
-        let mut copies: Vec<Vec<u8>> = hb
-            .unique
-            .iter()
-            .map(|a| unsafe { a.bytes() }.to_vec())
-            .collect();
-        {
-            // Bindings of one array share its copy: the emulator takes one slice per binding,
-            // so a kernel given the same array twice runs on separate copies of it.
-            let mut per_binding: Vec<Vec<u8>> =
-                hb.of_binding.iter().map(|&i| copies[i].clone()).collect();
-            let mut slices: Vec<&mut [u8]> =
-                per_binding.iter_mut().map(|v| v.as_mut_slice()).collect();
+        py.detach(|| -> Result<(), tm_msl_emu::EmuError> {
+            // The emulator takes one slice per binding, so each binding runs on its own copy
+            // (an array passed twice cannot give two mutable views of one memory); copies the
+            // kernel changed are written back.
+            // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+            let mut copies: Vec<Vec<u8>> = hb
+                .of_binding
+                .iter()
+                .map(|&i| unsafe { hb.unique[i].bytes() }.to_vec())
+                .collect();
+            let mut slices: Vec<&mut [u8]> = copies.iter_mut().map(|v| v.as_mut_slice()).collect();
             let opts = tm_msl_emu::RunOptions { check_races };
-            kernel
-                .launch(grid, &mut scalars, &mut slices, &opts)
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            kernel.launch(grid, &mut scalars, &mut slices, &opts)?;
             for (b, &i) in hb.of_binding.iter().enumerate() {
-                if per_binding[b] != copies[i] && abi.buffers[b].writes {
-                    copies[i] = std::mem::take(&mut per_binding[b]);
+                if abi.buffers[b].writes {
+                    // SAFETY: as above; one slice of this memory at a time.
+                    if unsafe { hb.unique[i].bytes() } != copies[b].as_slice() {
+                        unsafe { hb.unique[i].bytes_mut() }.copy_from_slice(&copies[b]);
+                    }
                 }
             }
-        }
-        for (i, a) in hb.unique.iter().enumerate() {
-            if hb.written[i] {
-                // SAFETY: as above; one slice of this memory at a time.
-                unsafe { a.bytes_mut() }.copy_from_slice(&copies[i]);
-            }
-        }
-        Ok(())
+            Ok(())
+        })
+        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
     }
 
     #[cfg(feature = "interp")]
     fn launch_interp(
+        py: Python<'_>,
         func: &tm_tile::Function,
         specs: &[ArgSpec],
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
     ) -> PyResult<()> {
-        use tm_interp::ArgValue;
-        // Each pointer argument runs on a copy of its array, so that an array passed twice
-        // cannot give two mutable views of one memory; copies that changed are written back.
-        let mut hosts: Vec<Option<(HostArray, Vec<u8>)>> = Vec::with_capacity(specs.len());
+        use tm_interp::{ArgValue, ScalarValue};
+        enum Host {
+            Array(HostArray, tm_core::ScalarType),
+            Scalar(ScalarValue),
+            Absent,
+        }
+        let mut hosts = Vec::with_capacity(specs.len());
         for (i, spec) in specs.iter().enumerate() {
             hosts.push(match spec {
-                ArgSpec::Pointer { .. } => {
-                    let a = pack::host_array(args, i)?;
-                    // SAFETY: the arrays are alive in `args` for the whole call.
-                    Some((a, unsafe { a.bytes() }.to_vec()))
-                }
-                _ => None,
-            });
-        }
-        let mut values: Vec<ArgValue<'_>> = Vec::with_capacity(specs.len());
-        for ((i, spec), host) in specs.iter().enumerate().zip(hosts.iter_mut()) {
-            values.push(match (spec, host) {
-                (ArgSpec::Pointer { elem, .. }, Some((_, copy))) => ArgValue::Buffer {
-                    data: copy.as_mut_slice(),
-                    elem: *elem,
-                },
-                (ArgSpec::Scalar { ty, .. }, _) => {
+                ArgSpec::Pointer { elem, .. } => Host::Array(pack::host_array(args, i)?, *elem),
+                ArgSpec::Scalar { ty, .. } => {
                     let v = args.get(i).ok_or_else(|| {
                         PyValueError::new_err(format!("missing launch argument {i}"))
                     })?;
-                    ArgValue::Scalar(interp_scalar(v, *ty)?)
+                    Host::Scalar(interp_scalar(v, *ty)?)
                 }
-                _ => ArgValue::Absent,
+                ArgSpec::Constexpr(_) => Host::Absent,
             });
         }
-        let opts = tm_interp::RunOptions { echo_prints: true };
-        tm_interp::run(func, grid, &mut values, &opts)
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
-        drop(values);
-        for (a, copy) in hosts.into_iter().flatten() {
-            // SAFETY: as above; one slice of this memory at a time.
-            let mem = unsafe { a.bytes_mut() };
-            if mem != copy.as_slice() {
-                if !a.writeable {
-                    return Err(PyValueError::new_err(
-                        "the kernel stored into a read-only array",
-                    ));
+        let read_only_written = py
+            .detach(|| -> Result<bool, tm_interp::InterpError> {
+                // Each pointer argument runs on a copy of its array, so that an array passed twice
+                // cannot give two mutable views of one memory; copies that changed are written back.
+                // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+                let mut copies: Vec<Vec<u8>> = hosts
+                    .iter()
+                    .map(|h| match h {
+                        Host::Array(a, _) => unsafe { a.bytes() }.to_vec(),
+                        _ => Vec::new(),
+                    })
+                    .collect();
+                let mut values: Vec<ArgValue<'_>> = hosts
+                    .iter()
+                    .zip(copies.iter_mut())
+                    .map(|(h, copy)| match h {
+                        Host::Array(_, elem) => ArgValue::Buffer {
+                            data: copy.as_mut_slice(),
+                            elem: *elem,
+                        },
+                        Host::Scalar(v) => ArgValue::Scalar(v.clone()),
+                        Host::Absent => ArgValue::Absent,
+                    })
+                    .collect();
+                let opts = tm_interp::RunOptions { echo_prints: true };
+                tm_interp::run(func, grid, &mut values, &opts)?;
+                drop(values);
+                let mut read_only_written = false;
+                for (h, copy) in hosts.iter().zip(copies.iter()) {
+                    if let Host::Array(a, _) = h {
+                        // SAFETY: as above; one slice of this memory at a time.
+                        if unsafe { a.bytes() } != copy.as_slice() {
+                            if a.writeable {
+                                unsafe { a.bytes_mut() }.copy_from_slice(copy);
+                            } else {
+                                read_only_written = true;
+                            }
+                        }
+                    }
                 }
-                mem.copy_from_slice(&copy);
-            }
+                Ok(read_only_written)
+            })
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        if read_only_written {
+            return Err(PyValueError::new_err(
+                "the kernel stored into a read-only array (its changes were dropped)",
+            ));
         }
         Ok(())
     }
