@@ -160,3 +160,19 @@ def test_launches_from_several_threads(engine):
     assert not any(th.is_alive() for th in threads)
     for t in range(4):
         np.testing.assert_array_equal(results[t], np.full(500, t * 3 + 0.5, dtype=np.float32))
+
+
+def test_closure_variables_resolve(engine):
+    width = 7
+    bias = tl.constexpr(2)
+
+    @triton.jit
+    def closure_kernel(out_ptr):
+        offs = tl.arange(0, 8)
+        tl.store(out_ptr + offs, offs * width + bias, mask=offs < width)
+
+    out = np.zeros(8, np.int32)
+    closure_kernel[(1,)](out)
+    expect = np.arange(8, dtype=np.int32) * 7 + 2
+    expect[7] = 0
+    np.testing.assert_array_equal(out, expect)
