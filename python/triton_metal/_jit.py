@@ -7,6 +7,8 @@ from __future__ import annotations
 import functools
 import inspect
 import operator
+import os
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -242,6 +244,8 @@ class JITFunction:
             )
             kernel = CompiledKernel(core, self.__name__, options)
             self._cache[cache_key] = kernel
+            if _debug_dump():
+                _dump(kernel)
         return kernel
 
     def _specialize(self, values):
@@ -335,6 +339,20 @@ class _NotLaunchable:
 
     def __repr__(self):
         return f"<signature-only argument '{self.name}'>"
+
+
+def _debug_dump() -> bool:
+    return os.environ.get("TRITON_METAL_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _dump(kernel: CompiledKernel):
+    """TRITON_METAL_DEBUG=1: every stage of each newly compiled kernel, on stderr."""
+    for key in _LazyAsm.KEYS:
+        try:
+            text = kernel.asm[key]
+        except Exception as e:  # a stage that fails to build is reported, not raised
+            text = f"<{type(e).__name__}: {e}>"
+        print(f"// ---- {kernel.name}: {key} ----\n{text}", file=sys.stderr)
 
 
 def _is_scalar(v) -> bool:
