@@ -176,3 +176,18 @@ def test_closure_variables_resolve(engine):
     expect = np.arange(8, dtype=np.int32) * 7 + 2
     expect[7] = 0
     np.testing.assert_array_equal(out, expect)
+
+
+@triton.jit
+def tuple_constexpr_kernel(out_ptr, SHAPE: tl.constexpr):
+    offs = tl.arange(0, SHAPE[0])
+    tl.store(out_ptr + offs, offs * SHAPE[1])
+
+
+def test_tuple_constexpr_is_a_cache_key(interpreter):
+    out = np.zeros(4, np.int32)
+    k1 = tuple_constexpr_kernel[(1,)](out, SHAPE=(4, 3))
+    np.testing.assert_array_equal(out, [0, 3, 6, 9])
+    k2 = tuple_constexpr_kernel[(1,)](out, SHAPE=(4, 5))
+    np.testing.assert_array_equal(out, [0, 5, 10, 15])
+    assert k1 is not k2 and tuple_constexpr_kernel[(1,)](out, SHAPE=(4, 3)) is k1

@@ -36,7 +36,7 @@ def encode_const(value):
     if isinstance(value, _lang.dtype):
         return ("dtype", value.short)
     if t is tuple:
-        items = [encode_const(v) for v in value]
+        items = tuple(encode_const(v) for v in value)
         return None if any(i is None for i in items) else ("tuple", items)
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.generic):
