@@ -455,7 +455,7 @@ mod with_compiler {
             });
         }
         let read_only_written = py
-            .detach(|| -> Result<bool, tm_interp::InterpError> {
+            .detach(|| -> Result<bool, String> {
                 // Each pointer argument runs on a copy of its array, so that an array passed twice
                 // cannot give two mutable views of one memory; copies that changed are written back.
                 // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
@@ -474,12 +474,12 @@ mod with_compiler {
                             data: copy.as_mut_slice(),
                             elem: *elem,
                         },
-                        Host::Scalar(v) => ArgValue::Scalar(v.clone()),
+                        Host::Scalar(v) => ArgValue::Scalar(*v),
                         Host::Absent => ArgValue::Absent,
                     })
                     .collect();
                 let opts = tm_interp::RunOptions { echo_prints: true };
-                tm_interp::run(func, grid, &mut values, &opts)?;
+                tm_interp::run(func, grid, &mut values, &opts).map_err(|e| e.to_string())?;
                 drop(values);
                 let mut read_only_written = false;
                 for (h, copy) in hosts.iter().zip(copies.iter()) {

@@ -102,6 +102,8 @@ impl HostArray {
 
     /// # Safety
     /// As `bytes`, and no other slice of the same memory may be alive at the same time.
+    // The memory belongs to the numpy array, not to this descriptor: `&self` lends nothing.
+    #[allow(clippy::mut_from_ref)]
     pub unsafe fn bytes_mut(&self) -> &mut [u8] {
         if self.nbytes == 0 {
             return &mut [];
