@@ -81,7 +81,7 @@ def test_non_contiguous_array(interpreter):
         fill_kernel[(1,)](out, 64, 1.0, BLOCK=32)
 
 
-def test_read_only_output(interpreter):
+def test_read_only_output(engine):
     out = _out()
     out.flags.writeable = False
     with pytest.raises(ValueError, match="read-only"):
@@ -151,3 +151,17 @@ def test_grid_lambda_sees_every_named_argument(interpreter):
     assert seen["BLOCK"] == 16 and seen["n"] == 64 and seen["value"] == 3.0
     assert seen["out_ptr"] is out and seen["num_warps"] == 4
     np.testing.assert_array_equal(out, np.full(64, 3.0, dtype=np.float32))
+
+
+@triton.jit
+def overrun_kernel(out_ptr, BLOCK: tl.constexpr):
+    offs = tl.arange(0, BLOCK)
+    tl.store(out_ptr + offs, 1.0)  # no mask: past the end of a short array
+
+
+def test_interpreter_reports_out_of_bounds_with_position(interpreter):
+    out = np.zeros(10, np.float32)
+    with pytest.raises(RuntimeError) as info:
+        overrun_kernel[(1,)](out, BLOCK=16)
+    text = str(info.value)
+    assert "tl.store(out_ptr + offs, 1.0)" in text or f":{_line_of('no mask: past the end')}:" in text
