@@ -275,6 +275,14 @@ impl<'f, 'm> Exec<'f, 'm> {
     fn exec_op(&mut self, op: OpId) -> R<()> {
         let f = self.f;
         let o = &f.ops[op];
+        // Ill-formed IR is reported, never indexed past its end.
+        let need = min_operands(&o.kind);
+        if o.operands.len() < need {
+            return Err(self.err(
+                op,
+                format!("needs {need} operands, has {}", o.operands.len()),
+            ));
+        }
         match &o.kind {
             OpKind::Constant(_) | OpKind::MakeRange { .. } => {
                 let rv = o
@@ -767,6 +775,9 @@ impl<'f, 'm> Exec<'f, 'm> {
         if axis >= first.shape.len() {
             return Err(self.err(op, "reduce axis out of range"));
         }
+        if inputs.iter().any(|t| t.shape != first.shape) {
+            return Err(self.err(op, "reduce operands of different shapes"));
+        }
         let (outer, len, inner) = shape::around_axis(&first.shape, axis);
         if !len.is_power_of_two() {
             return Err(self.err(op, "reduce over a dimension that is not a power of two"));
@@ -808,6 +819,9 @@ impl<'f, 'm> Exec<'f, 'm> {
             .clone();
         if axis >= first.shape.len() {
             return Err(self.err(op, "scan axis out of range"));
+        }
+        if inputs.iter().any(|t| t.shape != first.shape) {
+            return Err(self.err(op, "scan operands of different shapes"));
         }
         let (outer, len, inner) = shape::around_axis(&first.shape, axis);
         // Hillis–Steele: after the step of distance d, element j holds the combination of
@@ -855,9 +869,16 @@ impl<'f, 'm> Exec<'f, 'm> {
             return Ok(vec![Tile::new(acc[0].shape.clone(), acc[0].elem, d)]);
         }
         let n = acc[0].len();
+        let want = acc.len();
         let mut args = acc;
         args.extend(x);
         let out = self.yielded(region, args)?;
+        if out.len() != want {
+            return Err(self.err(
+                op,
+                format!("combine region yields {} values, not {want}", out.len()),
+            ));
+        }
         out.into_iter()
             .map(|t| {
                 // A region may yield a constant (one element): spread it over the lanes.
@@ -870,6 +891,35 @@ impl<'f, 'm> Exec<'f, 'm> {
                 }
             })
             .collect()
+    }
+}
+
+fn min_operands(k: &OpKind) -> usize {
+    match k {
+        OpKind::Splat
+        | OpKind::Broadcast
+        | OpKind::ExpandDims(_)
+        | OpKind::Reshape { .. }
+        | OpKind::Permute(_)
+        | OpKind::Split
+        | OpKind::Unary(_)
+        | OpKind::Cast
+        | OpKind::Bitcast
+        | OpKind::If
+        | OpKind::Assert { .. }
+        | OpKind::Hint { .. }
+        | OpKind::Reduce { .. }
+        | OpKind::Scan { .. } => 1,
+        OpKind::Binary(_) | OpKind::Cmp(_) | OpKind::AddPtr | OpKind::Join => 2,
+        OpKind::Select | OpKind::Fma | OpKind::Dot { .. } | OpKind::AtomicCas { .. } => 3,
+        OpKind::Load {
+            has_mask,
+            has_other,
+            ..
+        } => 1 + *has_mask as usize + *has_other as usize,
+        OpKind::Store { has_mask } | OpKind::AtomicRmw { has_mask, .. } => 2 + *has_mask as usize,
+        OpKind::For => 3,
+        _ => 0,
     }
 }
 

@@ -18,16 +18,14 @@ pub fn match_binary_combine(f: &Function, region: BlockId) -> Option<BinaryOp> {
     let OpKind::Binary(bop) = op.kind else {
         return None;
     };
-    if y.kind != OpKind::Yield
-        || y.operands.len() != 1
-        || op.results.first() != Some(&y.operands[0])
-    {
+    let &result = op.results.first()?;
+    if y.kind != OpKind::Yield || y.operands != [result] {
         return None;
     }
     let (a0, a1) = (b.args[0], b.args[1]);
     let ok = op.operands == [a0, a1] || (bop.is_commutative() && op.operands == [a1, a0]);
     // The fast path computes in the operand's type, as the region would.
-    let same_types = f.ty(a0) == f.ty(a1) && f.ty(op.results[0]) == f.ty(a0);
+    let same_types = f.ty(a0) == f.ty(a1) && f.ty(result) == f.ty(a0);
     (ok && same_types).then_some(bop)
 }
 
