@@ -154,6 +154,10 @@ impl GpuDevice {
     /// what a user put in `TRITON_METAL_DEVICE`: a backend ("vulkan", "metal", "dx12"), a
     /// piece of the adapter name ("llvmpipe", "nvidia") or "backend:name".
     pub fn open(selector: Option<&str>) -> Result<GpuDevice, RuntimeError> {
+        // Drivers are not all happy to have devices created from several threads at once
+        // (seen hanging with NVIDIA's Vulkan driver); opening is rare, so serialize it.
+        static OPENING: Mutex<()> = Mutex::new(());
+        let _one_at_a_time = lock(&OPENING);
         let selector = selector.map(str::trim).filter(|s| !s.is_empty());
         let instance = instance_for(selector);
         let mut adapters: Vec<wgpu::Adapter> =
@@ -290,6 +294,22 @@ impl GpuDevice {
         let text = errors.join("\n");
         errors.clear();
         Err(RuntimeError::Device(text))
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // Recorded launches still run, and the device is idle before it is destroyed:
+        // tearing a device down under in-flight work is where drivers misbehave.
+        let stream = self.stream.get_mut().unwrap_or_else(|p| p.into_inner());
+        stream.pass = None;
+        if let Some(encoder) = stream.encoder.take() {
+            if !stream.scalars.is_empty() {
+                self.queue.write_buffer(&stream.arena, 0, &stream.scalars);
+            }
+            self.queue.submit([encoder.finish()]);
+        }
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 }
 

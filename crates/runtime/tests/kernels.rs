@@ -320,7 +320,7 @@ fn zero_size_buffers_and_empty_grids() {
 
 #[test]
 fn pipeline_cache_returns_the_same_pipeline() {
-    let Some(dev) = device() else { return };
+    let Some(dev) = fresh_device() else { return };
     let (code, abi) = vector_add(&dev);
     let before = dev.pipeline_cache_stats();
     let a = dev.create_pipeline(&code, &abi).unwrap();
@@ -421,7 +421,7 @@ fn bad_launches_are_refused() {
     let r = dev.launch(&p, [u32::MAX, u32::MAX, 2], &mut s, &[&b, &b, &b]);
     assert!(matches!(r, Err(RuntimeError::InvalidLaunch { .. })));
     // A buffer from another device.
-    if let Some(other) = device() {
+    if let Some(other) = fresh_device() {
         let foreign = other.create_buffer(16).unwrap();
         let r = dev.launch(&p, [1, 1, 1], &mut s, &[&b, &b, &foreign]);
         assert!(matches!(r, Err(RuntimeError::InvalidLaunch { .. })));

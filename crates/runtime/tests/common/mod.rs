@@ -9,6 +9,19 @@ use tm_runtime::GpuDevice;
 /// A fresh device, or None (after saying why) when this machine has no adapter. With
 /// TRITON_METAL_REQUIRE_GPU=1 (CI) a missing adapter fails the test instead.
 pub fn device() -> Option<GpuDevice> {
+    // One device per test process, as a real program has: tests also check that it can
+    // be shared by threads.
+    // TM_TEST_FRESH_DEVICES=1 gives every test its own device instead: a stress test of
+    // opening and closing devices from many threads.
+    if std::env::var("TM_TEST_FRESH_DEVICES").is_ok_and(|v| v == "1") {
+        return fresh_device();
+    }
+    static SHARED: std::sync::OnceLock<Option<GpuDevice>> = std::sync::OnceLock::new();
+    SHARED.get_or_init(fresh_device).clone()
+}
+
+/// A device of its own, for tests that count what happens on it.
+pub fn fresh_device() -> Option<GpuDevice> {
     let selector = std::env::var("TRITON_METAL_DEVICE").ok();
     match GpuDevice::open(selector.as_deref()) {
         Ok(d) => Some(d),
