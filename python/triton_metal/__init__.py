@@ -9,8 +9,20 @@ Use it as Triton::
 from ._core import CompilationError, __version__  # noqa: F401
 from ._devices import device, device_info, set_device  # noqa: F401
 from ._jit import CompiledKernel, JITFunction, jit  # noqa: F401
+from ._autotune import Config, autotune, heuristics  # noqa: F401
 from . import language  # noqa: F401
 from . import compiler  # noqa: F401
+from . import runtime  # noqa: F401
+from . import testing  # noqa: F401
+from .runtime.errors import OutOfResources  # noqa: F401
+
+
+def synchronize():
+    """Waits until every kernel launched on the current device has finished (the GPU runtime
+    records launches and submits them in batches)."""
+    from . import _devices as _d
+
+    _d.current_device().synchronize()
 
 
 def cdiv(x, y):
@@ -27,7 +39,14 @@ def next_power_of_2(n):
 __all__ = [
     "CompilationError",
     "CompiledKernel",
+    "Config",
     "JITFunction",
+    "OutOfResources",
+    "autotune",
+    "heuristics",
+    "runtime",
+    "synchronize",
+    "testing",
     "cdiv",
     "compiler",
     "device",

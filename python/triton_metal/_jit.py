@@ -8,6 +8,7 @@ import functools
 import inspect
 import operator
 import os
+import re
 import sys
 from collections.abc import Mapping
 
@@ -76,19 +77,119 @@ def _int_spec(v: int, name: str, specialize: bool):
     return ("scalar", ty, v % 16 == 0, v == 1)
 
 
+# Neither Metal nor wgpu reports a pipeline's register use: kernels report this nominal
+# per-thread count, and the device properties report a register file sized so that
+# Triton's occupancy formula (max_num_regs // (n_regs * warpSize * num_warps)) gives the
+# number of such programs that fit the device's threads-per-group limit.
+NOMINAL_REGS_PER_THREAD = 32
+
+
+class KernelMetadata(dict):
+    """A compiled kernel's metadata: a dict that also reads as attributes
+    (``metadata.shared``, ``metadata["num_warps"]``), as Triton's does. ``shared`` (bytes of
+    threadgroup memory) is worked out on first read."""
+
+    def __init__(self, *args, shared_fn=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._shared_fn = shared_fn
+
+    def __missing__(self, key):
+        if key == "shared" and self._shared_fn is not None:
+            value = self._shared_fn()
+            self[key] = value
+            return value
+        raise KeyError(key)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
 class CompiledKernel:
     """A kernel compiled for one specialization and device. ``asm`` maps 'tile', 'simt',
-    'msl' and 'wgsl' to each stage's text (each made when first read)."""
+    'msl' and 'wgsl' to each stage's text (each made when first read). ``kernel[grid](*args)``
+    launches it with the same arguments as the JIT function (constexprs included, ignored),
+    which must specialize the same way."""
 
-    def __init__(self, core_kernel, fn_name: str, options: dict):
+    n_regs = NOMINAL_REGS_PER_THREAD
+    n_spills = 0
+
+    def __init__(self, core_kernel, fn_name: str, options: dict, jit_fn=None, key=None):
         self._kernel = core_kernel
+        self._jit = jit_fn
+        self._key = key
         self.name = core_kernel.name
         self.function_name = fn_name
-        self.metadata = dict(options, device=core_kernel.device_description)
         self.asm = _LazyAsm(core_kernel)
+        self._shared = None
+        self.metadata = KernelMetadata(
+            options,
+            device=core_kernel.device_description,
+            name=self.name,
+            shared_fn=self.shared_bytes,
+        )
+
+    def _init_handles(self):
+        """Triton loads the binary here; ours is ready when compiled."""
+
+    def shared_bytes(self) -> int:
+        """Bytes of threadgroup (shared) memory the kernel declares (0 in the interpreter)."""
+        if self._shared is None:
+            self._shared = _shared_bytes(self)
+        return self._shared
+
+    def __getitem__(self, grid):
+        return functools.partial(self.run, grid=grid)
+
+    def run(self, *args, grid):
+        jit = self._jit
+        if jit is None:
+            raise RuntimeError(f"kernel {self.name} cannot be launched by itself")
+        values, options = jit._bind(args, {})
+        key, launch_args = jit._specialize(values)
+        if key != self._key:
+            raise ValueError(
+                f"kernel {self.name}: these arguments specialize differently from the ones it "
+                "was compiled for (an integer that is now 1 or a multiple of 16, or another "
+                "dtype); launch the JIT function instead"
+            )
+        dims = jit._grid(grid, values, dict(self.metadata))
+        if dims is not None:
+            _echo(self._kernel.launch(dims, launch_args))
+        return self
 
     def __repr__(self):
         return f"<CompiledKernel {self.name} on {self.metadata['device']}>"
+
+
+def _shared_bytes(kernel: CompiledKernel) -> int:
+    try:
+        simt = kernel.asm["simt"]
+    except Exception:  # the interpreter's kernels have no SIMT stage on this device
+        return 0
+    total = 0
+    for line in simt.splitlines():
+        m = _SHARED_DECL.match(line.strip())
+        if m:
+            total += _ELEM_BYTES.get(m.group(1), 4) * int(m.group(2))
+    return total
+
+
+_SHARED_DECL = re.compile(r"^shared\s+\S+:\s*(\w+)\[(\d+)\]")
+_ELEM_BYTES = {
+    "i1": 1, "i8": 1, "u8": 1, "i16": 2, "u16": 2, "f16": 2, "bf16": 2,
+    "i32": 4, "u32": 4, "f32": 4, "i64": 8, "u64": 8, "f64": 8,
+}
+
+
+def _echo(prints):
+    """``tl.device_print`` lines of a launch (the interpreter's), on Python's stdout."""
+    if prints:
+        sys.stdout.write("".join(line if line.endswith("\n") else line + "\n" for line in prints))
 
 
 class _LazyAsm(Mapping):
@@ -161,6 +262,11 @@ class JITFunction:
     def src(self):
         return self._source()[1]
 
+    @property
+    def arg_names(self):
+        """The parameter names, in order (Triton's name for them)."""
+        return list(self.params)
+
     # -- calling --------------------------------------------------------------------------
 
     def __call__(self, *args, **kwargs):
@@ -181,7 +287,7 @@ class JITFunction:
         dims = self._grid(grid, values, options)
         kernel = self._compiled(self._device(), key, options)
         if dims is not None:
-            kernel._kernel.launch(dims, launch_args)
+            _echo(kernel._kernel.launch(dims, launch_args))
         return kernel
 
     def warmup(self, *args, grid=None, **kwargs):
@@ -210,6 +316,10 @@ class JITFunction:
         options = dict(_OPTION_DEFAULTS)
         for key, v in kwargs.items():
             i = self.index.get(key)
+            if i is not None and key in options:
+                # A parameter named like a launch option (tutorial 02's `num_stages`) is
+                # both, as in Triton.
+                options[key] = v
             if i is None:
                 if key in options:
                     options[key] = v
@@ -242,7 +352,7 @@ class JITFunction:
             core = _core.compile(
                 device, self._tree, list(key), options["num_warps"], options["num_stages"]
             )
-            kernel = CompiledKernel(core, self.__name__, options)
+            kernel = CompiledKernel(core, self.__name__, options, self, key)
             self._cache[cache_key] = kernel
             if _debug_dump():
                 _dump(kernel)

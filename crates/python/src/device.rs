@@ -3,6 +3,7 @@
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
+use pyo3::types::PyDict;
 
 use crate::guard::guard;
 
@@ -73,6 +74,64 @@ impl Device {
     #[getter]
     fn target_name(&self) -> Option<String> {
         self.target().map(|t| t.name)
+    }
+
+    /// Waits until every launch recorded on this device has finished. The GPU runtime
+    /// batches launches; the CPU engines run each launch to completion before returning.
+    fn synchronize(&self, py: Python<'_>) -> PyResult<()> {
+        guard("synchronize", || match &self.engine {
+            #[cfg(feature = "gpu")]
+            Engine::Gpu(dev) => py
+                .detach(|| dev.synchronize())
+                .map_err(|e| PyRuntimeError::new_err(e.to_string())),
+            _ => {
+                let _ = py;
+                Ok(())
+            }
+        })
+    }
+
+    /// The facts kernels are compiled against, as a dict: the target's (absent for the
+    /// interpreter, which has none) and, on a GPU, the adapter's.
+    fn properties<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        guard("properties", || {
+            let d = PyDict::new(py);
+            d.set_item("kind", self.kind())?;
+            if let Some(t) = self.target() {
+                d.set_item("target", t.name.clone())?;
+                d.set_item(
+                    "dialect",
+                    match t.dialect {
+                        tm_core::Dialect::Msl => "msl",
+                        tm_core::Dialect::Wgsl => "wgsl",
+                    },
+                )?;
+                d.set_item("simd_width", t.simd_width)?;
+                d.set_item("max_threads_per_group", t.max_threads_per_group)?;
+                d.set_item("shared_mem_bytes", t.shared_mem_bytes)?;
+                d.set_item("max_grid_dim", t.max_grid_dim)?;
+                d.set_item("max_buffers", t.max_buffers)?;
+                d.set_item("has_f16", t.has_f16)?;
+                d.set_item("has_i64", t.has_i64)?;
+                d.set_item("has_f64", t.has_f64)?;
+                d.set_item("native_bf16", t.native_bf16)?;
+                d.set_item("matrix_shape", t.matrix_shape)?;
+                d.set_item("float_atomic_add", t.float_atomic_add)?;
+            }
+            #[cfg(feature = "gpu")]
+            if let Engine::Gpu(dev) = &self.engine {
+                let info = dev.adapter_info();
+                d.set_item("adapter_name", info.name.clone())?;
+                d.set_item("device_type", format!("{:?}", info.device_type))?;
+                d.set_item("backend", format!("{:?}", info.backend))?;
+                let limits = dev.limits();
+                d.set_item(
+                    "max_storage_buffer_binding_size",
+                    limits.max_storage_buffer_binding_size,
+                )?;
+            }
+            Ok(d)
+        })
     }
 
     fn __repr__(&self) -> String {

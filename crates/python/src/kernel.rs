@@ -239,12 +239,14 @@ mod with_compiler {
 
         /// Run on the logical grid `grid` with `args`, one per kernel parameter: arrays as
         /// `(address, nbytes, writeable, array)`, scalars as Python values, constexprs as None.
+        /// Returns the lines `tl.device_print` produced, for Python to write to its own stdout
+        /// (Rust's stdout would bypass `sys.stdout` and its redirections).
         fn launch(
             &self,
             py: Python<'_>,
             grid: (u32, u32, u32),
             args: Vec<Bound<'_, PyAny>>,
-        ) -> PyResult<()> {
+        ) -> PyResult<Vec<String>> {
             guard("launch", || {
                 self.launch_impl(py, [grid.0, grid.1, grid.2], &args)
             })
@@ -292,16 +294,16 @@ mod with_compiler {
             py: Python<'_>,
             grid: [u32; 3],
             args: &[Bound<'_, PyAny>],
-        ) -> PyResult<()> {
+        ) -> PyResult<Vec<String>> {
             let dev = self.device.get();
             match (&self.exec, &dev.engine) {
                 #[cfg(feature = "gpu")]
                 (Exec::Gpu { pipeline, abi }, Engine::Gpu(gpu)) => {
-                    launch_gpu(py, gpu, pipeline, abi, grid, args)
+                    launch_gpu(py, gpu, pipeline, abi, grid, args).map(|()| Vec::new())
                 }
                 #[cfg(feature = "emu")]
                 (Exec::Emu { kernel, abi }, Engine::MslEmu { check_races, .. }) => {
-                    launch_emu(py, kernel, abi, *check_races, grid, args)
+                    launch_emu(py, kernel, abi, *check_races, grid, args).map(|()| Vec::new())
                 }
                 #[cfg(feature = "interp")]
                 (Exec::Interp { func }, Engine::Interpreter) => {
@@ -434,7 +436,7 @@ mod with_compiler {
         specs: &[ArgSpec],
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
-    ) -> PyResult<()> {
+    ) -> PyResult<Vec<String>> {
         use tm_interp::{ArgValue, ScalarValue};
         enum Host {
             Array(HostArray, tm_core::ScalarType),
@@ -454,8 +456,8 @@ mod with_compiler {
                 ArgSpec::Constexpr(_) => Host::Absent,
             });
         }
-        let read_only_written = py
-            .detach(|| -> Result<bool, String> {
+        let (read_only_written, prints) = py
+            .detach(|| -> Result<(bool, Vec<String>), String> {
                 // Each pointer argument runs on a copy of its array, so that an array passed twice
                 // cannot give two mutable views of one memory; copies that changed are written back.
                 // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
@@ -478,8 +480,9 @@ mod with_compiler {
                         Host::Absent => ArgValue::Absent,
                     })
                     .collect();
-                let opts = tm_interp::RunOptions { echo_prints: true };
-                tm_interp::run(func, grid, &mut values, &opts).map_err(|e| e.to_string())?;
+                let opts = tm_interp::RunOptions { echo_prints: false };
+                let report =
+                    tm_interp::run(func, grid, &mut values, &opts).map_err(|e| e.to_string())?;
                 drop(values);
                 let mut read_only_written = false;
                 for (h, copy) in hosts.iter().zip(copies.iter()) {
@@ -494,7 +497,7 @@ mod with_compiler {
                         }
                     }
                 }
-                Ok(read_only_written)
+                Ok((read_only_written, report.prints))
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         if read_only_written {
@@ -502,7 +505,7 @@ mod with_compiler {
                 "the kernel stored into a read-only array (its changes were dropped)",
             ));
         }
-        Ok(())
+        Ok(prints)
     }
 
     /// Python ints as i64 (u64 past its range) and floats as f64: the interpreter converts

@@ -56,7 +56,7 @@ class dtype:
     __str__ = lambda self: self.name  # noqa: E731
 
     def is_floating(self):
-        return self.short in ("f16", "bf16", "f32", "f64")
+        return self.short in ("f16", "bf16", "f32", "f64") or self.short.startswith("f8")
 
     def is_int(self):
         return not self.is_floating()
@@ -87,6 +87,13 @@ float16 = dtype("fp16", "f16", 16)
 bfloat16 = dtype("bf16", "bf16", 16)
 float32 = dtype("fp32", "f32", 32)
 float64 = dtype("fp64", "f64", 64)
+# Triton's 8-bit float formats: named so kernels and host code can compare against them
+# (tutorial 06 asks `V.dtype.element_ty == tl.float8e5`); no target stores them yet.
+float8e4nv = dtype("fp8e4nv", "f8e4nv", 8)
+float8e4b8 = dtype("fp8e4b8", "f8e4b8", 8)
+float8e4b15 = dtype("fp8e4b15", "f8e4b15", 8)
+float8e5 = dtype("fp8e5", "f8e5", 8)
+float8e5b16 = dtype("fp8e5b16", "f8e5b16", 8)
 
 DTYPES = {
     "int1": int1,
@@ -102,6 +109,11 @@ DTYPES = {
     "bfloat16": bfloat16,
     "float32": float32,
     "float64": float64,
+    "float8e4nv": float8e4nv,
+    "float8e4b8": float8e4b8,
+    "float8e4b15": float8e4b15,
+    "float8e5": float8e5,
+    "float8e5b16": float8e5b16,
 }
 _PUBLIC_NAME = {d.short: n for n, d in DTYPES.items()}
 
@@ -155,5 +167,7 @@ LIBDEVICE_FUNCTIONS = """
 abs acos acosh asin asinh atan atan2 atanh cbrt ceil copysign cos cosh erf erfc erfinv exp
 exp2 expm1 fast_expf fast_logf fast_powf floor fma fmod hypot ilogb isinf isnan isfinited
 isfinitef ldexp lgamma log log10 log1p log2 logb nearbyint nextafter pow rint round rsqrt
-signbit sin sinh sqrt tan tanh tgamma trunc div_rn rcp_rn
+signbit sin sinh sqrt tan tanh tgamma trunc div_rn rcp_rn fabs fmax fmin fdim saturatef
+sqrt_rn exp10 fast_dividef fast_exp10f fast_log2f fast_log10f fast_sinf fast_cosf fast_tanf
+erfcinv erfcx j0 j1 y0 y1 normcdf normcdfinv sinpi cospi umulhi mulhi brev clz popc ffs
 """.split()
