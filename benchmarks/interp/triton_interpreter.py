@@ -34,8 +34,10 @@ def softmax_kernel(out_ptr, in_ptr, stride, n_cols, BLOCK: tl.constexpr):
     tl.store(out_ptr + row * stride + cols, y, mask=mask)
 
 
+# K is a constexpr here: Triton 3.6's interpreter cannot run range() up to a scalar
+# argument (TypeError: only 0-dimensional arrays can be converted to Python scalars).
 @triton.jit
-def matmul_kernel(a_ptr, b_ptr, c_ptr, K, N, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
+def matmul_kernel(a_ptr, b_ptr, c_ptr, K: tl.constexpr, N, BM: tl.constexpr, BN: tl.constexpr, BK: tl.constexpr):
     rm = tl.program_id(0) * BM + tl.arange(0, BM)
     rn = tl.program_id(1) * BN + tl.arange(0, BN)
     rk = tl.arange(0, BK)
@@ -43,7 +45,7 @@ def matmul_kernel(a_ptr, b_ptr, c_ptr, K, N, BM: tl.constexpr, BN: tl.constexpr,
     b_ptrs = b_ptr + rk[:, None] * N + rn[None, :]
     acc = tl.zeros((BM, BN), dtype=tl.float32)
     for k in range(0, K, BK):
-        acc = tl.dot(tl.load(a_ptrs), tl.load(b_ptrs), acc, input_precision="ieee")
+        acc += tl.dot(tl.load(a_ptrs), tl.load(b_ptrs))
         a_ptrs += BK
         b_ptrs += BK * N
     tl.store(c_ptr + rm[:, None] * N + rn[None, :], acc)
