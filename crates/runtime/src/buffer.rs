@@ -169,7 +169,9 @@ impl GpuDevice {
             let _ = tx.send(r);
         });
         self.wait()?;
-        match rx.try_recv() {
+        // Map callbacks fire in whichever thread polls: another thread's poll may still be
+        // delivering ours when our wait returns, hence a grace period rather than try_recv.
+        match rx.recv_timeout(std::time::Duration::from_secs(30)) {
             Ok(Ok(())) => {}
             Ok(Err(e)) => return Err(RuntimeError::Buffer(format!("readback failed: {e}"))),
             Err(_) => {

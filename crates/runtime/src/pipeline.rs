@@ -130,6 +130,13 @@ impl GpuDevice {
                 tm_core::SCALAR_HEADER_BYTES
             ));
         }
+        let max_scalars = crate::stream::arena_bytes(&self.shared.limits);
+        if u64::from(abi.scalar_bytes) > max_scalars {
+            return bad(format!(
+                "scalar buffer of {} bytes; launches carry at most {max_scalars}",
+                abi.scalar_bytes
+            ));
+        }
         if abi.shared_bytes > target.shared_mem_bytes {
             return bad(format!(
                 "{} bytes of threadgroup memory; this device has {}",

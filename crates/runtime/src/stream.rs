@@ -11,6 +11,12 @@ pub(crate) const BATCH_LAUNCHES: u32 = 64;
 /// Bytes of scalar data one batch may hold; a batch that fills it is submitted early.
 const ARENA_BYTES: u64 = 256 * 1024;
 
+/// Size of the scalar arena on a device with these limits: the most scalar bytes one
+/// launch can have.
+pub(crate) fn arena_bytes(limits: &wgpu::Limits) -> u64 {
+    ARENA_BYTES.min(limits.max_storage_buffer_binding_size)
+}
+
 pub(crate) struct Stream {
     // Declared before `encoder`: an open pass must go before its encoder does.
     pub(crate) pass: Option<wgpu::ComputePass<'static>>,
@@ -26,7 +32,7 @@ pub(crate) struct Stream {
 
 impl Stream {
     pub(crate) fn new(device: &wgpu::Device, limits: &wgpu::Limits) -> Stream {
-        let arena_bytes = ARENA_BYTES.min(limits.max_storage_buffer_binding_size);
+        let arena_bytes = arena_bytes(limits);
         let arena = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("scalar arena"),
             size: arena_bytes,

@@ -505,3 +505,30 @@ fn float_atomic_add_when_the_target_claims_it() {
     dev.read_buffer(&out, &mut b).unwrap();
     assert_eq!(f32::from_le_bytes(b), 320.0);
 }
+
+#[test]
+fn abis_the_device_cannot_run_are_refused() {
+    let Some(dev) = device() else { return };
+    let (code, good) = vector_add(&dev);
+    let refused = |abi: tm_core::KernelAbi, what: &str| match dev.create_pipeline(&code, &abi) {
+        Err(RuntimeError::Pipeline { .. }) => {}
+        Err(e) => panic!("{what}: wrong error kind: {e}"),
+        Ok(_) => panic!("{what}: accepted"),
+    };
+    let mut a = good.clone();
+    a.threads_per_group = dev.target().max_threads_per_group + 1;
+    refused(a, "too many threads");
+    let mut a = good.clone();
+    a.scalar_bytes = 1 << 30;
+    refused(a, "huge scalar buffer");
+    let mut a = good.clone();
+    a.scalar_bytes = 8;
+    refused(a, "no room for the header");
+    let mut a = good.clone();
+    a.shared_bytes = dev.target().shared_mem_bytes + 1;
+    refused(a, "too much shared memory");
+    let mut a = good.clone();
+    a.buffers[1].binding = 7;
+    refused(a, "non-contiguous bindings");
+    dev.create_pipeline(&code, &good).unwrap();
+}
