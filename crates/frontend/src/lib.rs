@@ -9,6 +9,7 @@ mod depth;
 mod lower;
 mod names;
 mod source;
+pub mod stdlib;
 mod values;
 
 pub use api::{ArgSpec, Binding, ConstValue, FunctionSource, Globals, ModuleKind};
