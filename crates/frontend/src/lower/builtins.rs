@@ -5,6 +5,7 @@
 use tm_tile::{BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
 
 use super::promote::Operand;
+use super::reduce::{self, ReduceFn, ScanFn};
 use super::{constfold, elem_name, triton_name, type_name, Lowerer, Result, Site};
 use crate::api::{ConstValue, ModuleKind};
 use crate::values::Val;
@@ -45,6 +46,8 @@ pub enum Builtin {
     PyAbs,
     /// Python's `math` functions on constexprs.
     PyMath(PyMathFn),
+    Reduce(ReduceFn),
+    Scan(ScanFn),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +77,14 @@ const TL_FUNCTIONS: &[(&str, Builtin)] = &[
     ("range", Builtin::Range),
     ("static_assert", Builtin::StaticAssert),
     ("static_print", Builtin::StaticPrint),
+    ("sum", Builtin::Reduce(ReduceFn::Sum)),
+    ("max", Builtin::Reduce(ReduceFn::Max)),
+    ("min", Builtin::Reduce(ReduceFn::Min)),
+    ("xor_sum", Builtin::Reduce(ReduceFn::XorSum)),
+    ("reduce", Builtin::Reduce(ReduceFn::Generic)),
+    ("associative_scan", Builtin::Scan(ScanFn::Generic)),
+    ("cumsum", Builtin::Scan(ScanFn::Cumsum)),
+    ("cumprod", Builtin::Scan(ScanFn::Cumprod)),
 ];
 
 /// Math functions of `tl` and `tl.math`.
@@ -110,7 +121,17 @@ const LIBDEVICE_MATH: &[(&str, UnaryOp)] = &[
 ];
 
 /// Methods of tensors (`x.to(...)`, `x.exp()`): the receiver is the first argument.
-const TENSOR_METHODS: &[(&str, Builtin)] = &[("to", Builtin::Cast)];
+const TENSOR_METHODS: &[(&str, Builtin)] = &[
+    ("to", Builtin::Cast),
+    ("sum", Builtin::Reduce(ReduceFn::Sum)),
+    ("max", Builtin::Reduce(ReduceFn::Max)),
+    ("min", Builtin::Reduce(ReduceFn::Min)),
+    ("xor_sum", Builtin::Reduce(ReduceFn::XorSum)),
+    ("reduce", Builtin::Reduce(ReduceFn::Generic)),
+    ("associative_scan", Builtin::Scan(ScanFn::Generic)),
+    ("cumsum", Builtin::Scan(ScanFn::Cumsum)),
+    ("cumprod", Builtin::Scan(ScanFn::Cumprod)),
+];
 
 const TL_DTYPES: &[(&str, ScalarType)] = &[
     ("int1", ScalarType::I1),
@@ -306,15 +327,15 @@ impl Args {
     }
 }
 
-fn none() -> Val {
+pub(super) fn none() -> Val {
     Val::Const(ConstValue::None)
 }
 
-fn is_none(v: &Option<Val>) -> bool {
+pub(super) fn is_none(v: &Option<Val>) -> bool {
     matches!(v, None | Some(Val::Const(ConstValue::None)))
 }
 
-fn const_int(v: &Option<Val>, what: &str, site: &Site) -> Result<i64> {
+pub(super) fn const_int(v: &Option<Val>, what: &str, site: &Site) -> Result<i64> {
     match v {
         Some(Val::Const(ConstValue::Int(i))) => Ok(*i),
         Some(Val::Const(ConstValue::Bool(b))) => Ok(*b as i64),
@@ -322,7 +343,7 @@ fn const_int(v: &Option<Val>, what: &str, site: &Site) -> Result<i64> {
     }
 }
 
-fn const_str(v: &Option<Val>, what: &str, site: &Site) -> Result<String> {
+pub(super) fn const_str(v: &Option<Val>, what: &str, site: &Site) -> Result<String> {
     match v {
         None | Some(Val::Const(ConstValue::None)) => Ok(String::new()),
         Some(Val::Const(ConstValue::Str(s))) => Ok(s.clone()),
@@ -330,7 +351,7 @@ fn const_str(v: &Option<Val>, what: &str, site: &Site) -> Result<String> {
     }
 }
 
-fn const_bool(v: &Option<Val>, what: &str, site: &Site) -> Result<bool> {
+pub(super) fn const_bool(v: &Option<Val>, what: &str, site: &Site) -> Result<bool> {
     match v {
         None | Some(Val::Const(ConstValue::None)) => Ok(false),
         Some(Val::Const(c)) if !matches!(c, ConstValue::Str(_) | ConstValue::Dtype(_)) => {
@@ -340,7 +361,7 @@ fn const_bool(v: &Option<Val>, what: &str, site: &Site) -> Result<bool> {
     }
 }
 
-fn dtype_arg(v: &Option<Val>, site: &Site) -> Result<ScalarType> {
+pub(super) fn dtype_arg(v: &Option<Val>, site: &Site) -> Result<ScalarType> {
     match v {
         Some(Val::Const(ConstValue::Dtype(t))) => Ok(*t),
         Some(other) => Err(site.err(format!("expected a dtype, got '{}'", other.kind_name()))),
@@ -382,12 +403,14 @@ pub fn shape_arg(v: &Val, site: &Site) -> Result<Vec<u32>> {
 
 /// The value of a runtime operand that must be an IR value (Python numbers take their
 /// default dtype).
-fn value(l: &mut Lowerer, v: &Val, site: &Site) -> Result<ValueId> {
+pub(super) fn value(l: &mut Lowerer, v: &Val, site: &Site) -> Result<ValueId> {
     l.materialize(v, site)
 }
 
 pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val> {
     match b {
+        Builtin::Reduce(f) => reduce::reduce(l, f, args, site),
+        Builtin::Scan(f) => reduce::scan(l, f, args, site),
         Builtin::ProgramId | Builtin::NumPrograms => {
             let name = if b == Builtin::ProgramId {
                 "program_id"
@@ -705,7 +728,14 @@ fn unreachable_const<T>(site: &Site) -> Result<T> {
     Err(site.err("internal error: expected a constant"))
 }
 
-fn min_max(l: &mut Lowerer, is_max: bool, nan: bool, x: Val, y: Val, site: &Site) -> Result<Val> {
+pub(super) fn min_max(
+    l: &mut Lowerer,
+    is_max: bool,
+    nan: bool,
+    x: Val,
+    y: Val,
+    site: &Site,
+) -> Result<Val> {
     let name = if is_max { "maximum" } else { "minimum" };
     let ox = l.operand(&x, site, name)?;
     let oy = l.operand(&y, site, name)?;
@@ -724,7 +754,7 @@ fn min_max(l: &mut Lowerer, is_max: bool, nan: bool, x: Val, y: Val, site: &Site
     Ok(Val::Value(l.emit(OpKind::Binary(op), vs, ty, site)))
 }
 
-fn math(l: &mut Lowerer, op: UnaryOp, x: Val, site: &Site) -> Result<Val> {
+pub(super) fn math(l: &mut Lowerer, op: UnaryOp, x: Val, site: &Site) -> Result<Val> {
     let x = value(l, &x, site)?;
     let ty = l.ty(x);
     let Elem::Scalar(s) = ty.elem else {
@@ -763,7 +793,13 @@ fn math(l: &mut Lowerer, op: UnaryOp, x: Val, site: &Site) -> Result<Val> {
     Ok(Val::Value(l.emit(OpKind::Unary(op), vec![x], rty, site)))
 }
 
-fn cast(l: &mut Lowerer, input: Val, t: ScalarType, bitcast: bool, site: &Site) -> Result<Val> {
+pub(super) fn cast(
+    l: &mut Lowerer,
+    input: Val,
+    t: ScalarType,
+    bitcast: bool,
+    site: &Site,
+) -> Result<Val> {
     let x = match &input {
         Val::Value(x) => *x,
         Val::Const(c) if input.is_numeric_const() && !bitcast => {
@@ -800,7 +836,7 @@ fn cast(l: &mut Lowerer, input: Val, t: ScalarType, bitcast: bool, site: &Site) 
     Ok(Val::Value(l.cast_to(x, Elem::Scalar(t), site)))
 }
 
-fn pointer_arg(
+pub(super) fn pointer_arg(
     l: &Lowerer,
     v: &Option<Val>,
     op: &str,
@@ -823,7 +859,7 @@ fn pointer_arg(
 }
 
 /// The mask of a load or store: an i1 value (Python bools become constants).
-fn mask_arg(l: &mut Lowerer, v: &Option<Val>, site: &Site) -> Result<Option<ValueId>> {
+pub(super) fn mask_arg(l: &mut Lowerer, v: &Option<Val>, site: &Site) -> Result<Option<ValueId>> {
     match v {
         None | Some(Val::Const(ConstValue::None)) => Ok(None),
         Some(Val::Const(ConstValue::Bool(b))) => Ok(Some(l.constant(

@@ -7,6 +7,7 @@ mod call;
 mod constfold;
 mod expr;
 mod promote;
+mod reduce;
 mod stmt;
 
 use std::collections::BTreeMap;
