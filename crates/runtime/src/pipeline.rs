@@ -64,6 +64,9 @@ pub(crate) struct PipelineKey {
     entry: String,
     threads_per_group: u32,
     scalar_bytes: u32,
+    /// Not needed to build the pipeline, but checked against the device: every field
+    /// `check_abi` looks at is in the key, so a hit never skips a check.
+    shared_bytes: u32,
     /// (binding, writable) per buffer, in ABI order.
     buffers: Vec<(u32, bool)>,
 }
@@ -75,6 +78,7 @@ impl PipelineKey {
             entry: abi.entry.clone(),
             threads_per_group: abi.threads_per_group,
             scalar_bytes: abi.scalar_bytes,
+            shared_bytes: abi.shared_bytes,
             buffers: abi.buffers.iter().map(|b| (b.binding, b.writes)).collect(),
         }
     }
