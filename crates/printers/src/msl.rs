@@ -25,8 +25,8 @@
 //! - Barrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device)`.
 //!
 //! Integer semantics (Triton's, and the same choices as the WGSL printer): add, sub, mul
-//! and neg wrap (computed in `uint`/`ulong`, so no C++ signed overflow); `x / 0 == 0`,
-//! `x % 0 == 0`, `MIN / -1 == MIN`, `MIN % -1 == 0`; `x << n` and unsigned `x >> n` give 0
+//! and neg wrap (computed in `uint`/`ulong`, so no C++ signed overflow); `x / 0` is all ones, `x % 0 == x` (NVIDIA's results, as the interpreter),
+//! `MIN / -1 == MIN`, `MIN % -1 == 0`; `x << n` and unsigned `x >> n` give 0
 //! for `n >= width` (n read as unsigned), signed `x >> n` gives the sign fill. Float → int
 //! conversion saturates and maps NaN to 0 (what Metal does, and defined in C++), through
 //! `tm_cvt_<type>` helpers. Every library name printed is listed in `MSL_LIBRARY`.
@@ -921,14 +921,21 @@ impl<'k> Msl<'k> {
                 } else {
                     zero.clone()
                 };
+                // By zero, NVIDIA's PTX results (what Triton users see, and what the
+                // interpreter gives): x / 0 is all ones, x % 0 is x.
+                let by_zero = if op == BinaryOp::Div {
+                    format!("{tn}(~{w}(0))")
+                } else {
+                    a.to_string()
+                };
                 match const_b {
-                    Some(0) => zero,
+                    Some(0) => by_zero,
                     Some(-1) if signed => minus_one,
                     Some(_) => plain,
                     None if signed => {
-                        format!("({b} == 0 ? {zero} : ({b} == -1 ? {minus_one} : {plain}))")
+                        format!("({b} == 0 ? {by_zero} : ({b} == -1 ? {minus_one} : {plain}))")
                     }
-                    None => format!("({b} == 0 ? {zero} : {plain})"),
+                    None => format!("({b} == 0 ? {by_zero} : {plain})"),
                 }
             }
             BinaryOp::And => format!("{tn}({a} & {b})"),

@@ -23,8 +23,8 @@
 //!   `atomicCompareExchangeWeak` so it acts as a strong CAS.
 //! - Barrier → `workgroupBarrier(); storageBarrier();`.
 //!
-//! Integer semantics are the MSL printer's: add/sub/mul/neg wrap; `x / 0 == 0`,
-//! `x % 0 == 0`, `MIN / -1 == MIN`, `MIN % -1 == 0`; shifts by the width or more give 0 (sign
+//! Integer semantics are the MSL printer's: add/sub/mul/neg wrap; `x / 0` is all ones, `x % 0 == x`,
+//! `MIN / -1 == MIN`, `MIN % -1 == 0`; shifts by the width or more give 0 (sign
 //! fill for signed `>>`); float → int saturates with NaN → 0 (`tm_cvt_*` helpers: WGSL leaves
 //! NaN indeterminate).
 //!
@@ -949,13 +949,19 @@ impl<'k> Wgsl<'k> {
             BinaryOp::Add => format!("({a} + {b})"),
             BinaryOp::Sub => format!("({a} - {b})"),
             BinaryOp::Mul => format!("({a} * {b})"),
-            // WGSL already gives MIN / -1 == MIN and x % -1 == 0; only 0 needs a guard.
+            // WGSL already gives MIN / -1 == MIN and x % -1 == 0; only 0 needs a guard,
+            // to NVIDIA's results as in MSL: x / 0 is all ones, x % 0 is x.
             BinaryOp::Div | BinaryOp::Rem => {
                 let sym = if op == BinaryOp::Div { "/" } else { "%" };
+                let by_zero = if op == BinaryOp::Div {
+                    format!("(~{z})")
+                } else {
+                    a.to_string()
+                };
                 match const_b {
-                    Some(0) => z,
+                    Some(0) => by_zero,
                     Some(_) => format!("({a} {sym} {b})"),
-                    None => format!("select(({a} {sym} {b}), {z}, ({b} == {z}))"),
+                    None => format!("select(({a} {sym} {b}), {by_zero}, ({b} == {z}))"),
                 }
             }
             BinaryOp::And => format!("({a} & {b})"),
