@@ -61,6 +61,7 @@ const KERNELS: &[&str] = &[
     "sum2d",
     "bytes",
     "grid3d",
+    "shapes",
 ];
 
 #[test]

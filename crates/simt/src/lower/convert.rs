@@ -32,7 +32,35 @@ impl Lowerer<'_> {
             len,
             atomic: false,
         });
+        self.shared_busy.push(true);
         i
+    }
+
+    /// A threadgroup array of at least `len` elements for a use that ends in a barrier
+    /// after its last read (conversions, reductions, shape changes): a released array of
+    /// the same type is reused (and grown) so the kernel's threadgroup memory is the
+    /// largest such use, not their sum.
+    pub(super) fn scratch(&mut self, elem: ScalarType, len: u32) -> u32 {
+        let free = (0..self.shared.len())
+            .filter(|&i| !self.shared_busy[i] && self.shared[i].elem == elem)
+            .max_by_key(|&i| self.shared[i].len);
+        match free {
+            Some(i) => {
+                self.shared_busy[i] = true;
+                let a = &mut self.shared[i];
+                a.len = a.len.max(len);
+                i as u32
+            }
+            None => self.shared_array(elem, len),
+        }
+    }
+
+    /// Give back a scratch array; every thread must have passed a barrier after its last
+    /// access before the next user writes it.
+    pub(super) fn release(&mut self, arr: u32) {
+        if let Some(b) = self.shared_busy.get_mut(arr as usize) {
+            *b = false;
+        }
     }
 
     pub(super) fn shared_store(&mut self, arr: u32, index: Operand, v: Operand, ty: ScalarType) {
@@ -79,7 +107,7 @@ impl Lowerer<'_> {
                 .map(|(&o, &s)| o as i64 * s as i64)
                 .sum()
         };
-        let arr = self.shared_array(self.shared_ty(v.ty), numel);
+        let arr = self.scratch(self.shared_ty(v.ty), numel);
         let base = self.thread_linear(&from, shape)?;
         for r in 0..fm.num_regs() {
             let idx = self.iadd(base, Self::i32c(lin(fm.reg_offsets(r))));
@@ -94,6 +122,7 @@ impl Lowerer<'_> {
         }
         // The array may be written again (in a loop) only after everyone has read it.
         self.emit(Stmt::Barrier);
+        self.release(arr);
         Ok(LVal {
             regs,
             layout: Some(to.clone()),

@@ -13,6 +13,7 @@ mod memory;
 mod prologue;
 mod provenance;
 mod reduce;
+mod shape;
 
 use rustc_hash::FxHashMap;
 use tm_core::{
@@ -73,6 +74,8 @@ pub(crate) struct Lowerer<'a> {
     buffers: Vec<BufferParam>,
     scalars: Vec<ScalarParam>,
     shared: Vec<SharedArray>,
+    /// Per threadgroup array: in use (scratch arrays are reused once released).
+    shared_busy: Vec<bool>,
     geo: prologue::Geometry,
     loc: Loc,
 }
@@ -120,6 +123,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         buffers: Vec::new(),
         scalars: Vec::new(),
         shared: Vec::new(),
+        shared_busy: Vec::new(),
         geo: prologue::Geometry::default(),
         loc: Loc::UNKNOWN,
     };
@@ -413,6 +417,13 @@ impl<'a> Lowerer<'a> {
             } => self.lower_load(op, *has_mask, *has_other),
             OpKind::Store { has_mask } => self.lower_store(op, *has_mask),
             OpKind::Reduce { axis } => self.lower_reduce(op, *axis),
+            OpKind::Reshape { .. } => self.lower_reshape(op),
+            OpKind::Permute(perm) => {
+                let perm = perm.clone();
+                self.lower_permute(op, &perm)
+            }
+            OpKind::Join => self.lower_join(op),
+            OpKind::Split => self.lower_split(op),
             OpKind::For => self.lower_for(op),
             OpKind::If => self.lower_if(op),
             OpKind::While => self.lower_while(op),

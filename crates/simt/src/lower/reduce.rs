@@ -159,7 +159,7 @@ impl Lowerer<'_> {
             let numel = u32::try_from(om.numel()).map_err(|_| self.err("tensor too large"))?;
             let arrs: Vec<u32> = tys
                 .iter()
-                .map(|&t| self.shared_array(self.shared_ty(t), wd * numel))
+                .map(|&t| self.scratch(self.shared_ty(t), wd * numel))
                 .collect();
             let warp = self.warp();
             let warp_bits = self.num_warps.trailing_zeros();
@@ -201,6 +201,9 @@ impl Lowerer<'_> {
                 }
             }
             self.emit(Stmt::Barrier);
+            for arr in arrs {
+                self.release(arr);
+            }
         }
 
         for (k, &res) in o.results.iter().enumerate() {
