@@ -4,8 +4,11 @@
 
 use tm_tile::{BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
 
+use super::debug::{self, DebugFn};
+use super::dot;
 use super::promote::Operand;
 use super::reduce::{self, ReduceFn, ScanFn};
+use super::shapes::{self, ShapeFn};
 use super::{constfold, elem_name, triton_name, type_name, Lowerer, Result, Site};
 use crate::api::{ConstValue, ModuleKind};
 use crate::values::Val;
@@ -48,6 +51,9 @@ pub enum Builtin {
     PyMath(PyMathFn),
     Reduce(ReduceFn),
     Scan(ScanFn),
+    Shape(ShapeFn),
+    Dot,
+    Debug(DebugFn),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,6 +91,24 @@ const TL_FUNCTIONS: &[(&str, Builtin)] = &[
     ("associative_scan", Builtin::Scan(ScanFn::Generic)),
     ("cumsum", Builtin::Scan(ScanFn::Cumsum)),
     ("cumprod", Builtin::Scan(ScanFn::Cumprod)),
+    ("reshape", Builtin::Shape(ShapeFn::Reshape)),
+    ("view", Builtin::Shape(ShapeFn::View)),
+    ("trans", Builtin::Shape(ShapeFn::Trans)),
+    ("permute", Builtin::Shape(ShapeFn::Permute)),
+    ("expand_dims", Builtin::Shape(ShapeFn::ExpandDims)),
+    ("broadcast_to", Builtin::Shape(ShapeFn::BroadcastTo)),
+    ("broadcast", Builtin::Shape(ShapeFn::Broadcast)),
+    ("join", Builtin::Shape(ShapeFn::Join)),
+    ("split", Builtin::Shape(ShapeFn::Split)),
+    ("zeros_like", Builtin::Shape(ShapeFn::ZerosLike)),
+    ("dot", Builtin::Dot),
+    ("device_print", Builtin::Debug(DebugFn::DevicePrint)),
+    ("device_assert", Builtin::Debug(DebugFn::DeviceAssert)),
+    ("multiple_of", Builtin::Debug(DebugFn::MultipleOf)),
+    ("max_contiguous", Builtin::Debug(DebugFn::MaxContiguous)),
+    ("max_constancy", Builtin::Debug(DebugFn::MaxConstancy)),
+    ("assume", Builtin::Debug(DebugFn::Assume)),
+    ("debug_barrier", Builtin::Debug(DebugFn::DebugBarrier)),
 ];
 
 /// Math functions of `tl` and `tl.math`.
@@ -131,6 +155,14 @@ const TENSOR_METHODS: &[(&str, Builtin)] = &[
     ("associative_scan", Builtin::Scan(ScanFn::Generic)),
     ("cumsum", Builtin::Scan(ScanFn::Cumsum)),
     ("cumprod", Builtin::Scan(ScanFn::Cumprod)),
+    ("reshape", Builtin::Shape(ShapeFn::Reshape)),
+    ("view", Builtin::Shape(ShapeFn::View)),
+    ("trans", Builtin::Shape(ShapeFn::Trans)),
+    ("permute", Builtin::Shape(ShapeFn::Permute)),
+    ("expand_dims", Builtin::Shape(ShapeFn::ExpandDims)),
+    ("broadcast_to", Builtin::Shape(ShapeFn::BroadcastTo)),
+    ("join", Builtin::Shape(ShapeFn::Join)),
+    ("split", Builtin::Shape(ShapeFn::Split)),
 ];
 
 const TL_DTYPES: &[(&str, ScalarType)] = &[
@@ -163,6 +195,7 @@ pub fn python_builtin(name: &str) -> Option<Builtin> {
         "float" => Builtin::PyFloat,
         "bool" => Builtin::PyBool,
         "abs" => Builtin::PyAbs,
+        "print" => Builtin::Debug(DebugFn::PyPrint),
         _ => return None,
     })
 }
@@ -185,6 +218,7 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
                         .collect(),
                 )),
                 "numel" => Ok(Val::Const(ConstValue::Int(ty.numel() as i64))),
+                "T" => Ok(Val::Value(shapes::transpose(l, *x, site)?)),
                 _ => {
                     if let Some(b) = find(TENSOR_METHODS, name) {
                         return Ok(Val::Method(Box::new(v), b));
@@ -411,6 +445,9 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
     match b {
         Builtin::Reduce(f) => reduce::reduce(l, f, args, site),
         Builtin::Scan(f) => reduce::scan(l, f, args, site),
+        Builtin::Shape(f) => shapes::call(l, f, args, site),
+        Builtin::Dot => dot::call(l, args, site),
+        Builtin::Debug(f) => debug::call(l, f, args, site),
         Builtin::ProgramId | Builtin::NumPrograms => {
             let name = if b == Builtin::ProgramId {
                 "program_id"
@@ -593,7 +630,25 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
                 None => Err(site.err("static_assert requires a constexpr condition")),
             }
         }
-        Builtin::StaticPrint => Ok(none()),
+        Builtin::StaticPrint => {
+            // Triton prints at compile time, to the compiler's stdout; stderr keeps our
+            // stdout clean for tools that emit IR there.
+            let parts: Vec<String> = args
+                .pos
+                .iter()
+                .map(|v| match v {
+                    Val::Const(ConstValue::Str(s)) => s.clone(),
+                    Val::Const(ConstValue::Dtype(t)) => triton_name(*t).to_string(),
+                    Val::Value(x) => type_name(l.func.ty(*x)),
+                    other => match other.to_const() {
+                        Some(c) => const_repr(&c),
+                        None => other.kind_name().to_string(),
+                    },
+                })
+                .collect();
+            eprintln!("{}", parts.join(" "));
+            Ok(none())
+        }
         Builtin::PyMin | Builtin::PyMax => {
             if !args.kw.is_empty() || args.pos.is_empty() {
                 return Err(site.err("min()/max() take one or more positional arguments"));
@@ -1048,4 +1103,20 @@ fn store(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
         site,
     );
     Ok(none())
+}
+
+/// Python's `repr`-like text of a constexpr, for `static_print`.
+fn const_repr(c: &ConstValue) -> String {
+    match c {
+        ConstValue::None => "None".into(),
+        ConstValue::Bool(b) => if *b { "True" } else { "False" }.into(),
+        ConstValue::Int(i) => i.to_string(),
+        ConstValue::Float(f) => format!("{f:?}"),
+        ConstValue::Str(s) => s.clone(),
+        ConstValue::Dtype(t) => triton_name(*t).to_string(),
+        ConstValue::Tuple(t) => {
+            let items: Vec<String> = t.iter().map(const_repr).collect();
+            format!("({})", items.join(", "))
+        }
+    }
 }

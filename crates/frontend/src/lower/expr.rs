@@ -158,6 +158,13 @@ impl Lowerer {
         if !a.is_leaf() || !b.is_leaf() {
             return Err(unsupported());
         }
+        if op == Operator::MatMult {
+            let (Val::Value(x), Val::Value(y)) = (&a, &b) else {
+                return Err(unsupported());
+            };
+            let opts = super::dot::DotOptions::default();
+            return super::dot::dot(self, *x, *y, opts, site).map(Val::Value);
+        }
         let oa = self.operand(&a, site, sym)?;
         let ob = self.operand(&b, site, sym)?;
         let (ea, eb) = (self.operand_elem(&oa), self.operand_elem(&ob));
@@ -217,9 +224,7 @@ impl Lowerer {
                     site.err("unsupported: '**' on tensors; use tl.math.pow (not implemented yet)")
                 )
             }
-            Operator::MatMult => {
-                return Err(site.err("unsupported: '@' (tl.dot) is not implemented yet"))
-            }
+            Operator::MatMult => return Err(unsupported()),
         };
         let vs = self.unify_to(&[oa, ob], t, site)?;
         let ty = self.ty(vs[0]);

@@ -5,9 +5,12 @@
 pub mod builtins;
 mod call;
 mod constfold;
+mod debug;
+mod dot;
 mod expr;
 mod promote;
 mod reduce;
+mod shapes;
 mod stmt;
 
 use std::collections::BTreeMap;
