@@ -1,0 +1,112 @@
+"""tl.dot, after Triton's test_core (test_dot): f16, f32 and i8 inputs, M, N, K >= 16, with and
+without an accumulator, out_dtype, input_precision, and a batched (3-D) dot. f32 inputs with
+the default precision may use tf32 in Triton: those cases get tf32's tolerance."""
+
+import numpy as np
+import pytest
+
+import triton_metal as triton
+import triton_metal.language as tl
+
+from conformance_helpers import assert_close, kernel_from_template, np_dtype, random_array, rng
+
+DOT = """
+@triton.jit
+def kernel(C, A, B, ACC, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr):
+    rm = tl.arange(0, M)
+    rn = tl.arange(0, N)
+    rk = tl.arange(0, K)
+    a = tl.load(A + rm[:, None] * K + rk[None, :])
+    b = tl.load(B + rk[:, None] * N + rn[None, :])
+    acc = tl.load(ACC + rm[:, None] * N + rn[None, :])
+    c = EXPR
+    tl.store(C + rm[:, None] * N + rn[None, :], c)
+"""
+
+SIZES = [(16, 16, 16), (32, 16, 64), (16, 64, 32), (64, 64, 64), (32, 32, 16)]
+
+# (input dtype, accumulator/output dtype, expression, tolerance)
+MODES = {
+    "f16": ("float16", "float32", "tl.dot(a, b)", (1e-2, 1e-2)),
+    "f16-acc": ("float16", "float32", "tl.dot(a, b, acc)", (1e-2, 1e-2)),
+    "f16-out-f16": ("float16", "float16", "tl.dot(a, b, out_dtype=tl.float16)", (2e-2, 5e-2)),
+    "f32-ieee": ("float32", "float32", "tl.dot(a, b, input_precision='ieee')", (1e-5, 1e-4)),
+    "f32-ieee-acc": ("float32", "float32", "tl.dot(a, b, acc=acc, input_precision='ieee')", (1e-5, 1e-4)),
+    "f32-tf32": ("float32", "float32", "tl.dot(a, b)", (1e-2, 2e-2)),
+    "i8": ("int8", "int32", "tl.dot(a, b)", None),
+    "i8-acc": ("int8", "int32", "tl.dot(a, b, acc)", None),
+}
+
+
+@pytest.mark.parametrize("mnk", SIZES, ids=lambda s: "x".join(map(str, s)))
+@pytest.mark.parametrize("mode", list(MODES))
+def test_dot(engine, mode, mnk):
+    m, n, k = mnk
+    din, dout, expr, tol = MODES[mode]
+    r = rng("dot", mode, mnk)
+    if din == "int8":
+        a = random_array(r, "int8", (m, k))
+        b = random_array(r, "int8", (k, n))
+        acc = random_array(r, "int32", (m, n), -1000, 1000)
+    else:
+        a = random_array(r, din, (m, k))
+        b = random_array(r, din, (k, n))
+        acc = random_array(r, dout, (m, n))
+    kernel = kernel_from_template(DOT, EXPR=expr)
+    c = np.zeros((m, n), np_dtype(dout))
+    kernel[(1,)](c, a, b, acc, m, n, k)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    if "acc" in expr:
+        expected = expected + acc
+    if tol is None:
+        assert_close(c, expected.astype(np.int64).astype(np.int32), dout)
+    else:
+        assert_close(c, expected, dout, rtol=tol[0], atol=tol[1] * np.sqrt(k))
+
+
+@triton.jit
+def batched_dot_kernel(C, A, B, BATCH: tl.constexpr, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr):
+    rb = tl.arange(0, BATCH)[:, None, None]
+    rm = tl.arange(0, M)
+    rn = tl.arange(0, N)
+    rk = tl.arange(0, K)
+    a = tl.load(A + rb * M * K + rm[None, :, None] * K + rk[None, None, :])
+    b = tl.load(B + rb * K * N + rk[None, :, None] * N + rn[None, None, :])
+    c = tl.dot(a, b, input_precision="ieee")
+    tl.store(C + rb * M * N + rm[None, :, None] * N + rn[None, None, :], c)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+@pytest.mark.parametrize("batch", [2, 4])
+def test_batched_dot(engine, batch, dtype):
+    r = rng("bdot", batch, dtype)
+    a = random_array(r, dtype, (batch, 16, 32))
+    b = random_array(r, dtype, (batch, 32, 16))
+    c = np.zeros((batch, 16, 16), np.float32)
+    batched_dot_kernel[(1,)](c, a, b, batch, 16, 16, 32)
+    expected = a.astype(np.float64) @ b.astype(np.float64)
+    assert_close(c, expected, "float32", rtol=1e-2, atol=1e-2)
+
+
+@triton.jit
+def matmul_loop_kernel(C, A, B, M: tl.constexpr, N: tl.constexpr, K, BLOCK_K: tl.constexpr):
+    # A K loop accumulating block products, as every matmul kernel does.
+    rm = tl.arange(0, M)
+    rn = tl.arange(0, N)
+    rk = tl.arange(0, BLOCK_K)
+    acc = tl.zeros([M, N], dtype=tl.float32)
+    for k0 in range(0, K, BLOCK_K):
+        a = tl.load(A + rm[:, None] * K + (k0 + rk)[None, :])
+        b = tl.load(B + (k0 + rk)[:, None] * N + rn[None, :])
+        acc += tl.dot(a, b)
+    tl.store(C + rm[:, None] * N + rn[None, :], acc)
+
+
+@pytest.mark.parametrize("k", [16, 64, 128])
+def test_matmul_k_loop(engine, k):
+    r = rng("kloop", k)
+    a = random_array(r, "float16", (32, k))
+    b = random_array(r, "float16", (k, 32))
+    c = np.zeros((32, 32), np.float32)
+    matmul_loop_kernel[(1,)](c, a, b, 32, 32, k, 16)
+    assert_close(c, a.astype(np.float64) @ b.astype(np.float64), "float32", rtol=1e-2, atol=1e-2 * np.sqrt(k))
