@@ -8,5 +8,6 @@ mod build;
 mod harness;
 
 mod lowered {
+    pub mod atomic;
     pub mod shape;
 }

@@ -62,6 +62,7 @@ const KERNELS: &[&str] = &[
     "bytes",
     "grid3d",
     "shapes",
+    "atomics",
 ];
 
 #[test]

@@ -134,6 +134,18 @@ fn by_arg(abi: &tm_core::KernelAbi, args: &[Arg], bufs: Vec<Vec<u8>>) -> Vec<Vec
 
 /// Lowered for the Apple target, printed as MSL, run on the emulator (with its race check).
 pub fn run_msl(f: &tm_tile::Function, grid: [u32; 3], warps: u32, args: &[Arg]) -> Vec<Vec<u8>> {
+    run_msl_opts(f, grid, warps, args, true)
+}
+
+/// As `run_msl`; `check_races: false` for kernels whose results legitimately depend on the
+/// order of threads (old values of contended atomics).
+pub fn run_msl_opts(
+    f: &tm_tile::Function,
+    grid: [u32; 3],
+    warps: u32,
+    args: &[Arg],
+    check_races: bool,
+) -> Vec<Vec<u8>> {
     let k = tm_simt::lower(f, &Target::msl_emulator(), warps)
         .unwrap_or_else(|e| panic!("lowering for MSL: {e}"));
     let msl = print_msl(&k).unwrap_or_else(|e| panic!("printing MSL: {e}"));
@@ -144,13 +156,8 @@ pub fn run_msl(f: &tm_tile::Function, grid: [u32; 3], warps: u32, args: &[Arg]) 
     let mut bufs = buffers_of(&k.abi, args);
     {
         let mut refs: Vec<&mut [u8]> = bufs.iter_mut().map(|b| b.as_mut_slice()).collect();
-        ek.launch(
-            grid,
-            &mut scalars,
-            &mut refs,
-            &RunOptions { check_races: true },
-        )
-        .unwrap_or_else(|e| panic!("emulator run: {e}\n{msl}"));
+        ek.launch(grid, &mut scalars, &mut refs, &RunOptions { check_races })
+            .unwrap_or_else(|e| panic!("emulator run: {e}\n{msl}"));
     }
     by_arg(&k.abi, args, bufs)
 }
@@ -196,10 +203,22 @@ pub fn run_both(
     grid: [u32; 3],
     warps: u32,
     args: &[Arg],
+    check: impl FnMut(&str, &[Vec<u8>]),
+) {
+    run_both_opts(tile, grid, warps, args, true, check)
+}
+
+/// As `run_both`, choosing whether the emulator checks for races (see `run_msl_opts`).
+pub fn run_both_opts(
+    tile: &str,
+    grid: [u32; 3],
+    warps: u32,
+    args: &[Arg],
+    check_races: bool,
     mut check: impl FnMut(&str, &[Vec<u8>]),
 ) {
     let f = parse(tile);
-    let msl = run_msl(&f, grid, warps, args);
+    let msl = run_msl_opts(&f, grid, warps, args, check_races);
     check("msl-emu", &msl);
     if let Some(w) = run_wgsl(&f, grid, warps, args) {
         check("wgpu", &w);

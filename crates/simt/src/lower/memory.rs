@@ -12,7 +12,7 @@ use crate::ir::{Expr, LocalId, Operand, SType, Space, Stmt};
 use crate::layout::TensorMap;
 
 impl Lowerer<'_> {
-    fn buf_of(&self, p: &LVal) -> Result<u32, LowerError> {
+    pub(super) fn buf_of(&self, p: &LVal) -> Result<u32, LowerError> {
         p.buf
             .ok_or_else(|| self.err("cannot tell which buffer this pointer points into"))
     }
@@ -86,15 +86,24 @@ impl Lowerer<'_> {
         let ty = info.pointee;
         let read = |s: &mut Self, index: Operand, ty: ScalarType| -> Operand {
             if info.atomic {
-                // An atomic buffer is read atomically: or with 0 returns the word unchanged.
+                // An atomic buffer is read atomically: or with 0 (adding -0.0 to floats)
+                // returns the word unchanged.
                 let dst = s.local(SType::scalar(ty));
+                let (op, value) = if ty.is_float() {
+                    (
+                        AtomicOp::Add,
+                        Operand::Const(tm_tile::Literal::Float(-0.0), ty),
+                    )
+                } else {
+                    (AtomicOp::Or, Self::zero(ty))
+                };
                 s.emit(Stmt::AtomicRmw {
                     dst: Some(dst),
-                    op: AtomicOp::Or,
+                    op,
                     space: Space::Device,
                     array: buf,
                     index,
-                    value: Self::zero(ty),
+                    value,
                 });
                 Operand::Local(dst)
             } else {
@@ -109,6 +118,10 @@ impl Lowerer<'_> {
             }
         };
         let expr = match info.word_bits {
+            None if info.float_bits => {
+                let w = read(self, index, ScalarType::U32);
+                Expr::Bitcast(w, SType::scalar(ty))
+            }
             None if ty.is_bool() => {
                 let b = read(self, index, ScalarType::U8);
                 Expr::Cast(b, SType::scalar(ty))
@@ -139,6 +152,11 @@ impl Lowerer<'_> {
             None => {
                 let value = if ty.is_bool() {
                     self.cast(value, ty, ScalarType::U8)
+                } else if info.float_bits {
+                    self.let_(
+                        ScalarType::U32,
+                        Expr::Bitcast(value, SType::scalar(ScalarType::U32)),
+                    )
                 } else {
                     value
                 };

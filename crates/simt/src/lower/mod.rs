@@ -5,6 +5,7 @@
 //! Pointers become i32 element indices into the buffer of their base parameter (buffers
 //! larger than 2^31 elements are not supported).
 
+mod atomic;
 mod axis;
 mod control;
 mod convert;
@@ -55,6 +56,9 @@ struct BufInfo {
     /// Element bits when 8/16-bit data (or i1) is accessed through u32 words.
     word_bits: Option<u32>,
     atomic: bool,
+    /// Float data declared as u32 words holding the bits: the buffer is updated atomically
+    /// in ways the target has no float atomic for (compare-and-swap loops).
+    float_bits: bool,
 }
 
 pub(crate) struct Lowerer<'a> {
@@ -423,6 +427,13 @@ impl<'a> Lowerer<'a> {
                 self.lower_permute(op, &perm)
             }
             OpKind::Join => self.lower_join(op),
+            OpKind::AtomicRmw {
+                op: aop, has_mask, ..
+            } => {
+                let (aop, has_mask) = (*aop, *has_mask);
+                self.lower_atomic_rmw(op, aop, has_mask)
+            }
+            OpKind::AtomicCas { .. } => self.lower_atomic_cas(op),
             OpKind::Split => self.lower_split(op),
             OpKind::For => self.lower_for(op),
             OpKind::If => self.lower_if(op),
@@ -451,6 +462,7 @@ impl<'a> Lowerer<'a> {
             scalar_bytes: SCALAR_HEADER_BYTES,
             shared_bytes: 0,
         };
+        let native_float = atomic::native_float_atomics(f, prov, self.target);
         let mut offset = SCALAR_HEADER_BYTES;
         for (i, p) in f.params.iter().enumerate() {
             let ty = f.ty(p.value);
@@ -470,8 +482,13 @@ impl<'a> Lowerer<'a> {
                         }
                     });
                     let atomic = prov.atomics[i] || (word_bits.is_some() && prov.writes[i]);
+                    if prov.atomics[i] {
+                        self.check_atomic_type(s)?;
+                    }
+                    let float_bits = prov.atomics[i] && s.is_float() && !native_float[i];
                     let elem = match (word_bits, s) {
                         (Some(_), _) => ScalarType::U32,
+                        _ if float_bits => ScalarType::U32,
                         (None, ScalarType::I1) => ScalarType::U8,
                         (None, s) => s,
                     };
@@ -479,6 +496,7 @@ impl<'a> Lowerer<'a> {
                         pointee: s,
                         word_bits,
                         atomic,
+                        float_bits,
                     });
                     self.buffers.push(BufferParam {
                         name: p.name.clone(),
