@@ -38,6 +38,10 @@ def result_dtype(op, dtype):
         return "int32"
     if op == "sum":
         return sum_dtype(dtype)
+    if op in ("max", "min") and bits(dtype) < 32:
+        # Triton's max/min (without return_indices) widen narrow inputs: floats to f32,
+        # integers (unsigned too) to int32.
+        return "float32" if is_float(dtype) else "int32"
     return dtype
 
 
