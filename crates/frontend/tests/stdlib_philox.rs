@@ -80,7 +80,7 @@ fn uint_to_uniform_float(x: u32) -> f32 {
     } else {
         x
     };
-    x as f32 * 4.656_612_7342e-10_f64 as f32
+    x as f32 * 4.656_612_734_2e-10_f64 as f32
 }
 
 fn hex4(s: &str) -> [u32; 4] {
