@@ -184,16 +184,19 @@ const ALL_CASES: &[(&[&str], &str, ScalarType, ScalarType)] = &[
     ),
 ];
 
-/// Every public function lowers in a kernel. Ignored until the frontend has every builtin
-/// the stdlib uses (`stdlib_sources.rs` lists them); run with `--ignored` to check.
+/// Every public function lowers in a kernel, and the Tile IR verifier accepts the result.
 #[test]
-#[ignore = "needs the frontend builtins listed in stdlib_sources.rs (reshape, broadcast_to, to_tensor, umulhi, dtype predicates, list repetition, ...)"]
 fn every_public_function_lowers() {
     let mut failures = Vec::new();
     for (uses, body, elem, out) in ALL_CASES {
         let k = kernel_using(&case_kernel(body), uses);
-        if let Err(e) = tm_frontend::lower(&k, &args(*elem, *out)) {
-            failures.push(format!("{uses:?}:\n{body}{e}\n"));
+        match tm_frontend::lower(&k, &args(*elem, *out)) {
+            Ok(f) => {
+                if let Err(e) = tm_tile::verify(&f) {
+                    failures.push(format!("{uses:?}:\n{body}verifier: {e:?}\n"));
+                }
+            }
+            Err(e) => failures.push(format!("{uses:?}:\n{body}{e}\n")),
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
