@@ -24,6 +24,11 @@ pub enum Val {
     ConstexprType,
     /// The dtype of a pointer (`p.dtype`), whose `element_ty` is the pointee.
     PtrDtype(tm_tile::ScalarType),
+    /// A standard-library function reached as a tensor method: the receiver and the
+    /// function, called with the receiver first.
+    BoundJit(Box<Val>, Arc<FunctionSource>),
+    /// `tl.PropagateNan`, whose attributes are constants.
+    PropagateNan,
 }
 
 impl Val {
@@ -76,6 +81,8 @@ impl Val {
             Val::Module(_) => "module",
             Val::JitFn(_) => "JITFunction",
             Val::Builtin(_) | Val::Method(..) => "builtin function",
+            Val::BoundJit(..) => "JITFunction",
+            Val::PropagateNan => "type",
             Val::ConstexprType => "type",
             Val::PtrDtype(_) => "pointer_type",
         }

@@ -182,7 +182,7 @@ const CASES: &[(&str, u32, &str)] = &[
     ("    x = n and n and n\n", 4, "chained boolean operators"),
     ("    x = helper(1)\n", 4, "name 'helper' is not defined"),
     ("    import os\n", 4, "unsupported AST node type: Import"),
-    ("    x = n ** 2\n", 4, "'**' on tensors"),
+    ("    x = n ** 2\n", 4, "'**' on int32 tensors"),
 ];
 
 #[test]

@@ -6,6 +6,7 @@ use tm_tile::{BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueI
 
 use super::debug::{self, DebugFn};
 use super::dot;
+use super::elementwise::{self, DtypeQuery, EwFn};
 use super::promote::Operand;
 use super::reduce::{self, ReduceFn, ScanFn};
 use super::shapes::{self, ShapeFn};
@@ -54,6 +55,11 @@ pub enum Builtin {
     Shape(ShapeFn),
     Dot,
     Debug(DebugFn),
+    Elementwise(EwFn),
+    /// `dtype.is_int()` and friends, already answered for the receiver's dtype.
+    DtypeQuery(ScalarType, DtypeQuery),
+    /// `pointer_type.is_ptr()` and friends: the receiver is a pointer.
+    PtrQuery(DtypeQuery),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,6 +115,39 @@ const TL_FUNCTIONS: &[(&str, Builtin)] = &[
     ("max_constancy", Builtin::Debug(DebugFn::MaxConstancy)),
     ("assume", Builtin::Debug(DebugFn::Assume)),
     ("debug_barrier", Builtin::Debug(DebugFn::DebugBarrier)),
+    ("fma", Builtin::Elementwise(EwFn::Fma)),
+    ("umulhi", Builtin::Elementwise(EwFn::Umulhi)),
+    ("div_rn", Builtin::Elementwise(EwFn::DivRn)),
+    ("fdiv", Builtin::Elementwise(EwFn::Fdiv)),
+    ("clamp", Builtin::Elementwise(EwFn::Clamp)),
+    ("to_tensor", Builtin::Elementwise(EwFn::ToTensor)),
+];
+
+/// Functions of `tl.math` beyond `TL_MATH`.
+const MATH_FUNCTIONS: &[(&str, Builtin)] = &[
+    ("cdiv", Builtin::Cdiv),
+    ("maximum", Builtin::Maximum),
+    ("minimum", Builtin::Minimum),
+    ("fma", Builtin::Elementwise(EwFn::Fma)),
+    ("umulhi", Builtin::Elementwise(EwFn::Umulhi)),
+    ("div_rn", Builtin::Elementwise(EwFn::DivRn)),
+    ("fdiv", Builtin::Elementwise(EwFn::Fdiv)),
+    ("clamp", Builtin::Elementwise(EwFn::Clamp)),
+];
+
+/// Functions of `libdevice` of more than one operand.
+const LIBDEVICE_FUNCTIONS: &[(&str, Builtin)] = &[
+    ("pow", Builtin::Elementwise(EwFn::Pow)),
+    ("powf", Builtin::Elementwise(EwFn::Pow)),
+    ("atan2", Builtin::Elementwise(EwFn::Atan2)),
+    ("fma", Builtin::Elementwise(EwFn::Fma)),
+    ("div_rn", Builtin::Elementwise(EwFn::DivRn)),
+    ("fmax", Builtin::Maximum),
+    ("fmin", Builtin::Minimum),
+    ("max", Builtin::Maximum),
+    ("min", Builtin::Minimum),
+    ("mulhi", Builtin::Elementwise(EwFn::Umulhi)),
+    ("umulhi", Builtin::Elementwise(EwFn::Umulhi)),
 ];
 
 /// Math functions of `tl` and `tl.math`.
@@ -226,12 +265,26 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
                     if let Some(op) = find(TL_MATH, name) {
                         return Ok(Val::Method(Box::new(v), Builtin::Math(op)));
                     }
+                    if let Some(f) = crate::stdlib::tensor_method(name) {
+                        let src = f.function_source().map_err(|e| site.err(e.reason))?;
+                        return Ok(Val::BoundJit(Box::new(v), src));
+                    }
                     Err(site.err(format!("unsupported: tensor attribute '{name}'")))
                 }
             }
         }
         Val::Const(c) if name == "value" => Ok(Val::Const(c.clone())),
         Val::PtrDtype(p) if name == "element_ty" => Ok(Val::Const(ConstValue::Dtype(*p))),
+        Val::PtrDtype(_) if elementwise::dtype_query(name).is_some() => Ok(Val::Builtin(
+            Builtin::PtrQuery(elementwise::dtype_query(name).unwrap_or(DtypeQuery::IsPtr)),
+        )),
+        Val::PropagateNan => match name {
+            "NONE" => Ok(Val::Const(ConstValue::Int(elementwise::PROPAGATE_NAN_NONE))),
+            "ALL" => Ok(Val::Const(ConstValue::Int(elementwise::PROPAGATE_NAN_ALL))),
+            _ => Err(site.err(format!(
+                "type object 'PropagateNan' has no attribute '{name}'"
+            ))),
+        },
         Val::Const(ConstValue::Dtype(t)) => dtype_attribute(*t, name, site),
         other => Err(site.err(format!(
             "'{}' object has no attribute '{name}'",
@@ -245,7 +298,20 @@ fn dtype_attribute(t: ScalarType, name: &str, site: &Site) -> Result<Val> {
     let v = match name {
         "primitive_bitwidth" => ConstValue::Int(t.bits() as i64),
         "element_ty" | "scalar" => ConstValue::Dtype(t),
-        _ => return Err(site.err(format!("unsupported: dtype attribute '{name}'"))),
+        "int_bitwidth" if t.is_int() => ConstValue::Int(t.bits() as i64),
+        "fp_mantissa_width" if t.is_float() => ConstValue::Int(match t {
+            ScalarType::F16 => 10,
+            ScalarType::BF16 => 7,
+            ScalarType::F32 => 23,
+            _ => 52,
+        }),
+        "name" => ConstValue::Str(triton_name(t).to_string()),
+        _ => {
+            if let Some(q) = elementwise::dtype_query(name) {
+                return Ok(Val::Builtin(Builtin::DtypeQuery(t, q)));
+            }
+            return Err(site.err(format!("unsupported: dtype attribute '{name}'")));
+        }
     };
     Ok(Val::Const(v))
 }
@@ -257,6 +323,8 @@ fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
                 Some(Val::ConstexprType)
             } else if name == "math" {
                 Some(Val::Module(ModuleKind::LanguageMath))
+            } else if name == "PropagateNan" {
+                Some(Val::PropagateNan)
             } else if let Some(t) = find(TL_DTYPES, name) {
                 Some(Val::Const(ConstValue::Dtype(t)))
             } else if let Some(b) = find(TL_FUNCTIONS, name) {
@@ -265,15 +333,13 @@ fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
                 find(TL_MATH, name).map(|op| Val::Builtin(Builtin::Math(op)))
             }
         }
-        ModuleKind::LanguageMath => match name {
-            "cdiv" => Some(Val::Builtin(Builtin::Cdiv)),
-            "maximum" => Some(Val::Builtin(Builtin::Maximum)),
-            "minimum" => Some(Val::Builtin(Builtin::Minimum)),
-            _ => find(TL_MATH, name).map(|op| Val::Builtin(Builtin::Math(op))),
-        },
+        ModuleKind::LanguageMath => find(MATH_FUNCTIONS, name)
+            .map(Val::Builtin)
+            .or_else(|| find(TL_MATH, name).map(|op| Val::Builtin(Builtin::Math(op)))),
         ModuleKind::Libdevice => find(TL_MATH, name)
             .or_else(|| find(LIBDEVICE_MATH, name))
-            .map(|op| Val::Builtin(Builtin::Math(op))),
+            .map(|op| Val::Builtin(Builtin::Math(op)))
+            .or_else(|| find(LIBDEVICE_FUNCTIONS, name).map(Val::Builtin)),
         ModuleKind::Triton => match name {
             "language" => Some(Val::Module(ModuleKind::Language)),
             "cdiv" => Some(Val::Builtin(Builtin::Cdiv)),
@@ -294,6 +360,13 @@ fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
             _ => None,
         },
     };
+    if found.is_none() && m == ModuleKind::Language {
+        // Functions Triton writes in the language itself: inlined like user @jit functions.
+        if let Some(f) = crate::stdlib::lookup(name) {
+            let src = f.function_source().map_err(|e| site.err(e.reason))?;
+            return Ok(Val::JitFn(src));
+        }
+    }
     found.ok_or_else(|| {
         let module = match m {
             ModuleKind::Language => "triton.language",
@@ -448,6 +521,15 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
         Builtin::Shape(f) => shapes::call(l, f, args, site),
         Builtin::Dot => dot::call(l, args, site),
         Builtin::Debug(f) => debug::call(l, f, args, site),
+        Builtin::Elementwise(f) => elementwise::call(l, f, args, site),
+        Builtin::DtypeQuery(t, q) => {
+            args.bind("dtype query", &[], 0, site)?;
+            Ok(Val::Const(ConstValue::Bool(elementwise::answer(t, q))))
+        }
+        Builtin::PtrQuery(q) => {
+            args.bind("dtype query", &[], 0, site)?;
+            Ok(Val::Const(ConstValue::Bool(q == DtypeQuery::IsPtr)))
+        }
         Builtin::ProgramId | Builtin::NumPrograms => {
             let name = if b == Builtin::ProgramId {
                 "program_id"
@@ -581,10 +663,7 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
                 "minimum"
             };
             let a = args.bind(name, &["x", "y", "propagate_nan"], 2, site)?;
-            let nan = match &a[2] {
-                None | Some(Val::Const(ConstValue::None)) => false,
-                _ => return Err(site.err("unsupported: propagate_nan")),
-            };
+            let nan = elementwise::propagate_nan(&a[2], site)?;
             let x = a[0].clone().unwrap_or_else(none);
             let y = a[1].clone().unwrap_or_else(none);
             min_max(l, b == Builtin::Maximum, nan, x, y, site)

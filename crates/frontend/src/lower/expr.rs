@@ -143,9 +143,25 @@ impl Lowerer {
             if let Some(r) = constfold::binary(op, &x, &y) {
                 return r.map(Val::Const).map_err(|e| site.err(e));
             }
-            if let (Operator::Add, ConstValue::Tuple(mut p), ConstValue::Tuple(q)) = (op, x, y) {
-                p.extend(q);
-                return Ok(Val::from_const(ConstValue::Tuple(p)));
+            match (op, x, y) {
+                (Operator::Add, ConstValue::Tuple(mut p), ConstValue::Tuple(q)) => {
+                    p.extend(q);
+                    return Ok(Val::from_const(ConstValue::Tuple(p)));
+                }
+                (Operator::Mult, ConstValue::Tuple(t), ConstValue::Int(n))
+                | (Operator::Mult, ConstValue::Int(n), ConstValue::Tuple(t)) => {
+                    // List repetition (`[2] * n`), bounded like any constexpr tuple.
+                    let n = n.max(0) as usize;
+                    if t.len().saturating_mul(n) > 1 << 16 {
+                        return Err(site.err("tuple repetition too large"));
+                    }
+                    let mut out = Vec::with_capacity(t.len() * n);
+                    for _ in 0..n {
+                        out.extend(t.iter().cloned());
+                    }
+                    return Ok(Val::from_const(ConstValue::Tuple(out)));
+                }
+                _ => {}
             }
         }
         let unsupported = || {
@@ -220,9 +236,13 @@ impl Lowerer {
                 }
             }
             Operator::Pow => {
-                return Err(
-                    site.err("unsupported: '**' on tensors; use tl.math.pow (not implemented yet)")
-                )
+                if !st.is_float() {
+                    return Err(site.err(format!(
+                        "unsupported: '**' on {} tensors (only floating-point bases)",
+                        triton_name(st)
+                    )));
+                }
+                BinaryOp::Pow
             }
             Operator::MatMult => return Err(unsupported()),
         };
@@ -512,6 +532,9 @@ impl Lowerer {
         let site = cx.site(s);
         match base {
             Val::Tuple(items) => {
+                if let Expr::Slice(sl) = &*s.slice {
+                    return self.tuple_slice(cx, items, sl, &site);
+                }
                 let idx = self.expr(cx, &s.slice)?;
                 let Val::Const(ConstValue::Int(i)) = idx else {
                     return Err(site.err("tuple indices must be constexpr integers"));
@@ -571,6 +594,52 @@ impl Lowerer {
         }
     }
 
+    /// `t[a:b:c]` on a tuple, with Python's slice semantics.
+    fn tuple_slice(
+        &mut self,
+        cx: &mut FnCtx,
+        items: Vec<Val>,
+        sl: &ast::ExprSlice,
+        site: &Site,
+    ) -> Result<Val> {
+        let mut bound = |e: &Option<Box<Expr>>| -> Result<Option<i64>> {
+            match e {
+                None => Ok(None),
+                Some(e) => match self.expr(cx, e)? {
+                    Val::Const(ConstValue::None) => Ok(None),
+                    Val::Const(ConstValue::Int(i)) => Ok(Some(i)),
+                    _ => Err(site.err("slice indices must be constexpr integers or None")),
+                },
+            }
+        };
+        let (lo, hi, step) = (bound(&sl.lower)?, bound(&sl.upper)?, bound(&sl.step)?);
+        let step = step.unwrap_or(1);
+        if step == 0 {
+            return Err(site.err("slice step cannot be zero"));
+        }
+        let n = items.len() as i64;
+        let clamp = |i: i64, lo_b: i64, hi_b: i64| {
+            let i = if i < 0 { i + n } else { i };
+            i.clamp(lo_b, hi_b)
+        };
+        let mut out = Vec::new();
+        if step > 0 {
+            let (mut i, end) = (clamp(lo.unwrap_or(0), 0, n), clamp(hi.unwrap_or(n), 0, n));
+            while i < end {
+                out.push(items[i as usize].clone());
+                i += step;
+            }
+        } else {
+            let mut i = lo.map_or(n - 1, |v| clamp(v, -1, n - 1));
+            let end = hi.map_or(-1, |v| clamp(v, -1, n - 1));
+            while i > end {
+                out.push(items[i as usize].clone());
+                i += step;
+            }
+        }
+        Ok(Val::Tuple(out))
+    }
+
     pub fn expand_dims(&mut self, x: ValueId, axis: usize, site: &Site) -> Result<ValueId> {
         let ty = self.ty(x);
         if ty.shape.is_empty() {
@@ -621,6 +690,11 @@ impl Lowerer {
                 builtins::call(self, b, args, &site)
             }
             Val::JitFn(src) => self.call_jit(&src, args, &site),
+            Val::BoundJit(recv, src) => {
+                let mut args = args;
+                args.pos.insert(0, *recv);
+                self.call_jit(&src, args, &site)
+            }
             Val::ConstexprType => {
                 let v = builtins::Args::single(args, "constexpr", &site)?;
                 if v.to_const().is_none() {

@@ -7,6 +7,7 @@ mod call;
 mod constfold;
 mod debug;
 mod dot;
+mod elementwise;
 mod expr;
 mod promote;
 mod reduce;
