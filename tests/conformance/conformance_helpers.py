@@ -307,7 +307,7 @@ from triton_metal.language.extra import libdevice
 """
 
 
-def kernel_from_template(template: str, name: str = "kernel", **subs):
+def kernel_from_template(template: str, name: str = "conformance_kernel", **subs):
     """A @jit function built from `template` with each `KEY` in `subs` replaced by its text,
     as Triton's test_core patches kernels. The source is written to a file (kernels are
     compiled from their source) and the function is made once per distinct source, so its

@@ -14,7 +14,7 @@ PROGRAMS = 32
 
 SCALAR_RMW = """
 @triton.jit
-def kernel(Z, OLD, X):
+def conformance_kernel(Z, OLD, X):
     pid = tl.program_id(0)
     x = tl.load(X + pid)
     old = tl.atomic_OP(Z, x)
@@ -84,7 +84,7 @@ def test_scalar_atomic_rmw_contended(engine, op, dtype):
 
 TENSOR_RMW = """
 @triton.jit
-def kernel(Z, OLD, X, n, BLOCK: tl.constexpr):
+def conformance_kernel(Z, OLD, X, n, BLOCK: tl.constexpr):
     pid = tl.program_id(0)
     off = tl.arange(0, BLOCK)
     mask = off < n

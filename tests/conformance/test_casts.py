@@ -26,7 +26,7 @@ SIZE = 128
 
 CAST_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     z = EXPR
@@ -135,7 +135,7 @@ def test_bitcast_between_widths_is_refused(engine, src, dst):
 
 STORE_CONVERT_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     tl.store(Z + off, tl.load(X + off))
 """

@@ -551,3 +551,17 @@ def test_program_ids(engine, grid):
         [[i, j, k, total] for k in range(g[2]) for j in range(g[1]) for i in range(g[0])], dtype=np.int32
     ).ravel()
     assert_close(z, expected, "int32")
+
+
+@triton.jit
+def kernel(Z, BLOCK: tl.constexpr):
+    # Users name kernels `kernel` (Triton's own tests do): a reserved word of a target
+    # language must not leak into the kernel's name.
+    off = tl.arange(0, BLOCK)
+    tl.store(Z + off, off)
+
+
+def test_kernel_named_kernel(engine):
+    z = np.zeros(16, np.int32)
+    kernel[(1,)](z, 16)
+    assert_close(z, np.arange(16, dtype=np.int32), "int32")

@@ -12,7 +12,7 @@ from conformance_helpers import assert_close, kernel_from_template, np_dtype, ra
 
 DOT = """
 @triton.jit
-def kernel(C, A, B, ACC, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr):
+def conformance_kernel(C, A, B, ACC, M: tl.constexpr, N: tl.constexpr, K: tl.constexpr):
     rm = tl.arange(0, M)
     rn = tl.arange(0, N)
     rk = tl.arange(0, K)

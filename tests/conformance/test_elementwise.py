@@ -40,7 +40,7 @@ SIZE = 128
 
 BINARY_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     y = tl.load(Y + off)
@@ -52,7 +52,7 @@ def kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
 # x is a 0-d tensor broadcast against y: tensor semantics, not scalar ones.
 BROADCAST_LHS_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X)
     y = tl.load(Y + off)
@@ -64,7 +64,7 @@ def kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
 # y is a Python number (a constexpr): it does not widen a tensor of its kind or above.
 CONSTEXPR_RHS_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, y: tl.constexpr, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, y: tl.constexpr, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     z = EXPR
@@ -74,7 +74,7 @@ def kernel(Z, X, y: tl.constexpr, ZT: tl.constexpr, SIZE: tl.constexpr):
 
 CONSTEXPR_LHS_TEMPLATE = """
 @triton.jit
-def kernel(Z, x: tl.constexpr, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, x: tl.constexpr, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     y = tl.load(Y + off)
     z = EXPR
@@ -86,7 +86,7 @@ def kernel(Z, x: tl.constexpr, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
 # promotes like a tensor.
 RUNTIME_RHS_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, y, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, y, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     z = EXPR
@@ -304,7 +304,7 @@ def test_runtime_scalar_rhs(engine, op, dtype, scalar):
 
 UNARY_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     z = EXPR
@@ -384,7 +384,7 @@ def test_math(engine, fn, dtype, form):
 
 WHERE_TEMPLATE = """
 @triton.jit
-def kernel(Z, C, X, Y, SIZE: tl.constexpr):
+def conformance_kernel(Z, C, X, Y, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     c = tl.load(C + off)
     x = tl.load(X + off)
@@ -410,7 +410,7 @@ def test_where(engine, dtype, cond):
 
 WHERE_SCALAR_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     z = tl.where(x > 0, x, 0)
@@ -430,7 +430,7 @@ def test_where_scalar_other(engine, dtype):
 
 MINMAX_TEMPLATE = """
 @triton.jit
-def kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
+def conformance_kernel(Z, X, Y, ZT: tl.constexpr, SIZE: tl.constexpr):
     off = tl.arange(0, SIZE)
     x = tl.load(X + off)
     y = tl.load(Y + off)

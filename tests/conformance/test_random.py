@@ -55,7 +55,7 @@ def randn_ref(seed, offsets):
 
 RANDOM = """
 @triton.jit
-def kernel(Z, seed, base, BLOCK: tl.constexpr):
+def conformance_kernel(Z, seed, base, BLOCK: tl.constexpr):
     off = base + tl.program_id(0) * BLOCK + tl.arange(0, BLOCK)
     z = EXPR
     tl.store(Z + off - base, z)
@@ -77,7 +77,7 @@ def test_randint(engine, seed, base):
 
 RANDINT4X = """
 @triton.jit
-def kernel(Z0, Z1, Z2, Z3, seed, BLOCK: tl.constexpr):
+def conformance_kernel(Z0, Z1, Z2, Z3, seed, BLOCK: tl.constexpr):
     off = tl.arange(0, BLOCK)
     a, b, c, d = tl.randint4x(seed, off)
     tl.store(Z0 + off, a)

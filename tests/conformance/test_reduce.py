@@ -94,7 +94,7 @@ def check(z, expected, op, dtype):
 
 REDUCE_1D = """
 @triton.jit
-def kernel(Z, X, ZT: tl.constexpr, BLOCK: tl.constexpr):
+def conformance_kernel(Z, X, ZT: tl.constexpr, BLOCK: tl.constexpr):
     x = tl.load(X + tl.arange(0, BLOCK))
     z = EXPR
     tl.static_assert(z.dtype == ZT)
@@ -117,7 +117,7 @@ def test_reduce_1d(engine, op, dtype, block):
 
 REDUCE_2D = """
 @triton.jit
-def kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
+def conformance_kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
     rm = tl.arange(0, M)
     rn = tl.arange(0, N)
     x = tl.load(X + rm[:, None] * N + rn[None, :])
@@ -148,7 +148,7 @@ def test_reduce_2d(engine, op, dtype, axis, shape):
 
 KEEPDIMS = """
 @triton.jit
-def kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
+def conformance_kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
     rm = tl.arange(0, M)
     rn = tl.arange(0, N)
     x = tl.load(X + rm[:, None] * N + rn[None, :])
@@ -193,7 +193,7 @@ def _maxabs_combine(a, b):
 
 
 @triton.jit
-def kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
+def conformance_kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
     rm = tl.arange(0, M)
     rn = tl.arange(0, N)
     x = tl.load(X + rm[:, None] * N + rn[None, :])
@@ -223,7 +223,7 @@ def test_generic_reduce(engine, combine, dtype):
 
 ARG_TIES = """
 @triton.jit
-def kernel(Z, V, X, BLOCK: tl.constexpr):
+def conformance_kernel(Z, V, X, BLOCK: tl.constexpr):
     x = tl.load(X + tl.arange(0, BLOCK))
     v, i = tl.FN(x, axis=0, return_indices=True)
     tl.store(Z, i)

@@ -59,7 +59,7 @@ def check(z, expected, op, dtype, dz):
 
 SCAN_1D = """
 @triton.jit
-def kernel(Z, X, ZT: tl.constexpr, BLOCK: tl.constexpr):
+def conformance_kernel(Z, X, ZT: tl.constexpr, BLOCK: tl.constexpr):
     off = tl.arange(0, BLOCK)
     x = tl.load(X + off)
     z = EXPR
@@ -83,7 +83,7 @@ def test_scan_1d(engine, op, dtype, block, reverse):
 
 SCAN_2D = """
 @triton.jit
-def kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
+def conformance_kernel(Z, X, M: tl.constexpr, N: tl.constexpr):
     rm = tl.arange(0, M)
     rn = tl.arange(0, N)
     x = tl.load(X + rm[:, None] * N + rn[None, :])
@@ -118,7 +118,7 @@ def _first_combine(a, b):
 
 
 @triton.jit
-def kernel(Z, X, BLOCK: tl.constexpr):
+def conformance_kernel(Z, X, BLOCK: tl.constexpr):
     off = tl.arange(0, BLOCK)
     x = tl.load(X + off)
     z = tl.associative_scan(x, 0, COMBINE, reverse=REVERSE)

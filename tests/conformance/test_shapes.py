@@ -27,7 +27,7 @@ def _flat_offsets(name, shape):
 
 ONE_IN_ONE_OUT = """
 @triton.jit
-def kernel(Z, X):
+def conformance_kernel(Z, X):
     IN_OFFS
     x = tl.load(X + xo)
     z = EXPR
@@ -118,7 +118,7 @@ def test_broadcast_pair(engine, dtype):
 
 JOIN = """
 @triton.jit
-def kernel(Z, A, B, N: tl.constexpr):
+def conformance_kernel(Z, A, B, N: tl.constexpr):
     off = tl.arange(0, N)
     a = tl.load(A + off)
     b = tl.load(B + off)
