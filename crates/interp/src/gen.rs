@@ -1,14 +1,24 @@
-//! Random well-typed elementwise kernels for differential testing (feature `gen`).
+//! Random well-typed kernels for differential testing (feature `gen`).
 //!
 //! A [`Kernel`] is a plain description: a 2-D block of `rows × cols` lanes over an
 //! `n_rows × n_cols` problem, inputs loaded with masks (full 2-D tiles, row or column vectors
-//! broadcast with expand_dims, or scalar arguments splatted), a chain of i32/f32 ops, and a
-//! masked store. [`Kernel::build`] lowers it to Tile IR, [`Kernel::args`] gives the
-//! argument list every engine gets, and [`Kernel::reference`] evaluates it directly in Rust
-//! (written independently of the interpreter), so any engine can be checked against it or
-//! against another engine. [`kernel`] is the proptest strategy; shrinking removes ops and
-//! inputs and shrinks shapes and values.
+//! broadcast with expand_dims, or scalar arguments splatted), a chain of ops over
+//! i8/i16/i32/i64/u32/f16/f32 (arithmetic, bitwise, shifts, division by anything including
+//! zero, select on comparisons including NaN ones, casts, constants, `for` loops), and either
+//! a masked store of the whole tile or a sum/max/min along one axis of it, stored per block.
+//! [`Kernel::build`] lowers it to Tile IR, [`Kernel::args`] gives the argument list every
+//! engine gets, and [`Kernel::reference`] evaluates it directly in Rust (written
+//! independently of the interpreter), so any engine can be checked against it or against
+//! another engine. [`kernel`] is the proptest strategy; shrinking removes ops and inputs and
+//! shrinks shapes and values.
+//!
+//! The reference carries an error bound with every value (see [`Tolerance`]): 0 where every
+//! engine must give the exact bits, a finite bound after an approximate op (`exp` on a GPU,
+//! a float sum in another order, a flushed subnormal), and "unknown" where such an error
+//! may have crossed a discontinuity (a floor, a comparison, a float→int cast), so that the
+//! element cannot be checked.
 
+use half::f16;
 use proptest::prelude::*;
 use tm_core::{Loc, ScalarType};
 use tm_tile::{BinaryOp, Builder, CmpPred, Function, Literal, Type, UnaryOp, ValueId};
@@ -17,13 +27,124 @@ use tm_tile::{BinaryOp, Builder, CmpPred, Function, Literal, Type, UnaryOp, Valu
 pub enum Dt {
     I32,
     F32,
+    I8,
+    I16,
+    I64,
+    U32,
+    F16,
 }
 
 impl Dt {
+    pub const ALL: [Dt; 7] = [Dt::I32, Dt::F32, Dt::I8, Dt::I16, Dt::I64, Dt::U32, Dt::F16];
+
     pub fn scalar(self) -> ScalarType {
         match self {
             Dt::I32 => ScalarType::I32,
             Dt::F32 => ScalarType::F32,
+            Dt::I8 => ScalarType::I8,
+            Dt::I16 => ScalarType::I16,
+            Dt::I64 => ScalarType::I64,
+            Dt::U32 => ScalarType::U32,
+            Dt::F16 => ScalarType::F16,
+        }
+    }
+
+    pub fn is_float(self) -> bool {
+        matches!(self, Dt::F32 | Dt::F16)
+    }
+
+    pub fn bits(self) -> u32 {
+        match self {
+            Dt::I8 => 8,
+            Dt::I16 | Dt::F16 => 16,
+            Dt::I32 | Dt::U32 | Dt::F32 => 32,
+            Dt::I64 => 64,
+        }
+    }
+
+    pub fn size(self) -> usize {
+        self.bits() as usize / 8
+    }
+
+    /// Wraps an integer to this type's width (sign- or zero-extended back to i64).
+    pub fn wrap(self, x: i64) -> i64 {
+        match self {
+            Dt::I8 => x as i8 as i64,
+            Dt::I16 => x as i16 as i64,
+            Dt::I32 => x as i32 as i64,
+            Dt::U32 => x as u32 as i64,
+            Dt::I64 | Dt::F32 | Dt::F16 => x,
+        }
+    }
+
+    /// Rounds a float to this type (nearest even).
+    pub fn round(self, x: f64) -> f64 {
+        match self {
+            Dt::F16 => f16::from_f64(x).to_f64(),
+            _ => x as f32 as f64,
+        }
+    }
+
+    fn unsigned(self) -> bool {
+        self == Dt::U32
+    }
+
+    fn epsilon(self) -> f64 {
+        match self {
+            Dt::F16 => 2f64.powi(-11),
+            _ => 2f64.powi(-24),
+        }
+    }
+
+    fn max_finite(self) -> f64 {
+        match self {
+            Dt::F16 => 65504.0,
+            _ => f32::MAX as f64,
+        }
+    }
+
+    fn min_normal(self) -> f64 {
+        match self {
+            Dt::F16 => 2f64.powi(-14),
+            _ => f32::MIN_POSITIVE as f64,
+        }
+    }
+
+    /// The spacing of this type's values at `x`.
+    fn ulp(self, x: f64) -> f64 {
+        let x = x.abs();
+        if !x.is_finite() {
+            return f64::INFINITY;
+        }
+        let (mant, emin) = match self {
+            Dt::F16 => (10, -14),
+            _ => (23, -126),
+        };
+        let e = if x < self.min_normal() {
+            emin
+        } else {
+            x.log2().floor() as i32
+        };
+        2f64.powi(e - mant)
+    }
+
+    pub fn encode(self, v: Val) -> Vec<u8> {
+        match (self, v) {
+            (Dt::F32, Val::F(x)) => (x as f32).to_le_bytes().to_vec(),
+            (Dt::F16, Val::F(x)) => f16::from_f64(x).to_bits().to_le_bytes().to_vec(),
+            (dt, Val::I(x)) if !dt.is_float() => x.to_le_bytes()[..dt.size()].to_vec(),
+            (dt, _) => vec![0; dt.size()],
+        }
+    }
+
+    pub fn decode(self, b: &[u8]) -> Val {
+        let mut w = [0u8; 8];
+        w[..b.len().min(8)].copy_from_slice(&b[..b.len().min(8)]);
+        let raw = i64::from_le_bytes(w);
+        match self {
+            Dt::F32 => Val::F(f32::from_bits(raw as u32) as f64),
+            Dt::F16 => Val::F(f16::from_bits(raw as u16).to_f64()),
+            dt => Val::I(dt.wrap(raw)),
         }
     }
 }
@@ -37,7 +158,7 @@ pub enum Layout {
     Row,
     /// `n_rows` buffer, loaded as a column vector and broadcast across the columns.
     Col,
-    /// A scalar argument, splatted.
+    /// A scalar argument, splatted (i32 and f32 only).
     Scalar,
 }
 
@@ -45,20 +166,39 @@ pub enum Layout {
 pub struct Input {
     pub dt: Dt,
     pub layout: Layout,
-    /// The elements (exact for both i32 and f32).
-    pub data: Vec<f64>,
+    /// The elements, exact values of `dt`.
+    pub data: Vec<Val>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Node {
     Input(usize),
-    Const(f64, Dt),
+    Const(Val, Dt),
     Unary(UnaryOp, usize),
     /// The right operand is cast to the left one's type first.
     Binary(BinaryOp, usize, usize),
     /// `select(a PRED b, c, d)`, with b cast to a's type and d to c's.
     Select(CmpPred, usize, usize, usize, usize),
     Cast(usize, Dt),
+    /// `x = a; for _ in range(n): x = x OP b` (b cast to a's type), as a `for` op carrying
+    /// the tile.
+    Loop(BinaryOp, usize, usize, u32),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReduceOp {
+    Sum,
+    Max,
+    Min,
+}
+
+/// A reduction of the last node along `axis` of the block, stored per block: along axis 1
+/// the output is `n_rows × grid[1]`, along axis 0 `grid[0] × n_cols`. Every lane of the
+/// block takes part, the masked-off ones too (their loads read `other = 0`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reduction {
+    pub op: ReduceOp,
+    pub axis: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -67,16 +207,36 @@ pub struct Kernel {
     pub cols: u32,
     pub n_rows: u32,
     pub n_cols: u32,
+    /// Simdgroups per program for the compiled engines (the interpreter ignores it).
+    pub num_warps: u32,
     pub inputs: Vec<Input>,
-    /// Nodes in evaluation order; the last one is stored.
+    /// Nodes in evaluation order; the last one is stored (or reduced).
     pub nodes: Vec<Node>,
+    pub reduce: Option<Reduction>,
 }
 
-/// A value of the reference evaluation.
+/// A value of the reference evaluation: integers sign- or zero-extended from their type,
+/// floats exact values of theirs.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Val {
-    I(i32),
-    F(f32),
+    I(i64),
+    F(f64),
+}
+
+impl Val {
+    fn f(self) -> f64 {
+        match self {
+            Val::F(x) => x,
+            Val::I(x) => x as f64,
+        }
+    }
+
+    fn i(self) -> i64 {
+        match self {
+            Val::I(x) => x,
+            Val::F(x) => x as i64,
+        }
+    }
 }
 
 /// One argument as every engine takes it.
@@ -85,6 +245,40 @@ pub enum Arg {
     Buffer(ScalarType, Vec<u8>),
     I32(i32),
     F32(f32),
+}
+
+/// How far an engine may be from the exact reference.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Tolerance {
+    /// `exp` may be off by `exp_ulps + exp_ulps_per_unit * |x|` units in the last place
+    /// (Vulkan allows 3 + 2|x|).
+    pub exp_ulps: f64,
+    pub exp_ulps_per_unit: f64,
+    /// Subnormal results may be flushed to zero (Vulkan and Metal allow it).
+    pub flush_subnormals: bool,
+}
+
+impl Tolerance {
+    /// What the interpreter must meet: exact but for float sums in another order.
+    pub const EXACT: Tolerance = Tolerance {
+        exp_ulps: 0.0,
+        exp_ulps_per_unit: 0.0,
+        flush_subnormals: false,
+    };
+    /// What a GPU backend may do.
+    pub const GPU: Tolerance = Tolerance {
+        exp_ulps: 3.0,
+        exp_ulps_per_unit: 2.0,
+        flush_subnormals: true,
+    };
+}
+
+/// A reference value with the bound on how far a correct engine may be from it: 0 for
+/// exactly this value, `INFINITY` for anything.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounded {
+    pub val: Val,
+    pub err: f64,
 }
 
 const INT_BIN: &[BinaryOp] = &[
@@ -131,7 +325,7 @@ impl Kernel {
         match &self.nodes[node] {
             Node::Input(i) => self.inputs[*i].dt,
             Node::Const(_, dt) | Node::Cast(_, dt) => *dt,
-            Node::Unary(_, a) | Node::Binary(_, a, _) => self.dt(*a),
+            Node::Unary(_, a) | Node::Binary(_, a, _) | Node::Loop(_, a, _, _) => self.dt(*a),
             Node::Select(_, _, _, c, _) => self.dt(*c),
         }
     }
@@ -148,32 +342,41 @@ impl Kernel {
         ]
     }
 
+    /// The output's shape: the problem, or one row/column per block for a reduction.
+    pub fn out_shape(&self) -> (u32, u32) {
+        let g = self.grid();
+        match self.reduce {
+            None => (self.n_rows, self.n_cols),
+            Some(Reduction { axis: 0, .. }) => (g[0], self.n_cols),
+            Some(_) => (self.n_rows, g[1]),
+        }
+    }
+
+    /// The types the kernel uses anywhere.
+    pub fn uses(&self, dt: Dt) -> bool {
+        (0..self.nodes.len()).any(|i| self.dt(i) == dt) || self.inputs.iter().any(|i| i.dt == dt)
+    }
+
     /// Arguments in parameter order: the inputs, the output buffer, n_rows, n_cols.
     pub fn args(&self) -> Vec<Arg> {
         let mut out: Vec<Arg> = self
             .inputs
             .iter()
             .map(|inp| match (inp.layout, inp.dt) {
-                (Layout::Scalar, Dt::I32) => Arg::I32(inp.data[0] as i32),
-                (Layout::Scalar, Dt::F32) => Arg::F32(inp.data[0] as f32),
-                (_, Dt::I32) => Arg::Buffer(
-                    ScalarType::I32,
-                    inp.data
-                        .iter()
-                        .flat_map(|&x| (x as i32).to_le_bytes())
-                        .collect(),
-                ),
-                (_, Dt::F32) => Arg::Buffer(
-                    ScalarType::F32,
-                    inp.data
-                        .iter()
-                        .flat_map(|&x| (x as f32).to_le_bytes())
-                        .collect(),
+                (Layout::Scalar, Dt::F32) => Arg::F32(inp.data[0].f() as f32),
+                (Layout::Scalar, _) => Arg::I32(inp.data[0].i() as i32),
+                (_, dt) => Arg::Buffer(
+                    dt.scalar(),
+                    inp.data.iter().flat_map(|&x| dt.encode(x)).collect(),
                 ),
             })
             .collect();
-        let n = (self.n_rows * self.n_cols) as usize;
-        out.push(Arg::Buffer(self.out_dt().scalar(), vec![0u8; n * 4]));
+        let (r, c) = self.out_shape();
+        let dt = self.out_dt();
+        out.push(Arg::Buffer(
+            dt.scalar(),
+            vec![0u8; (r * c) as usize * dt.size()],
+        ));
         out.push(Arg::I32(self.n_rows as i32));
         out.push(Arg::I32(self.n_cols as i32));
         out
@@ -206,10 +409,10 @@ impl Kernel {
             let base = b.binary(BinaryOp::Mul, pid, c);
             let base = b.splat(base, vec![size]);
             let r = b.make_range(0, size as i32);
-            b.binary(BinaryOp::Add, base, r)
+            (pid, b.binary(BinaryOp::Add, base, r))
         };
-        let om = offs(&mut b, 0, rows);
-        let on = offs(&mut b, 1, cols);
+        let (pid0, om) = offs(&mut b, 0, rows);
+        let (pid1, on) = offs(&mut b, 1, cols);
         let nrs = b.splat(nr, vec![rows]);
         let mrow1 = b.cmp(CmpPred::Lt, om, nrs);
         let ncs = b.splat(nc, vec![cols]);
@@ -226,6 +429,16 @@ impl Kernel {
         let rowoff = b.broadcast(rowoff, sh.clone());
         let coloff = b.broadcast(on2, sh.clone());
         let idx = b.binary(BinaryOp::Add, rowoff, coloff);
+        // Masked-off lanes take part in a reduction: they must read a defined value.
+        let zero = |b: &mut Builder, dt: Dt, shape: Vec<u32>| -> Option<ValueId> {
+            self.reduce?;
+            let lit = if dt.is_float() {
+                Literal::Float(0.0)
+            } else {
+                Literal::Int(0)
+            };
+            Some(b.constant(lit, Type::tensor(tm_tile::Elem::Scalar(dt.scalar()), shape)))
+        };
 
         let mut vals: Vec<ValueId> = Vec::new();
         let mut loaded: Vec<Option<ValueId>> = vec![None; self.inputs.len()];
@@ -235,24 +448,28 @@ impl Kernel {
                     Some(v) => v,
                     None => {
                         let p = params[*i];
+                        let dt = self.inputs[*i].dt;
                         let v = match self.inputs[*i].layout {
                             Layout::Scalar => b.splat(p, sh.clone()),
                             Layout::Full => {
                                 let ps = b.splat(p, sh.clone());
                                 let ps = b.addptr(ps, idx);
-                                b.load(ps, Some(mask), None)
+                                let other = zero(&mut b, dt, sh.clone());
+                                b.load(ps, Some(mask), other)
                             }
                             Layout::Row => {
                                 let ps = b.splat(p, vec![cols]);
                                 let ps = b.addptr(ps, on);
-                                let v = b.load(ps, Some(mcol1), None);
+                                let other = zero(&mut b, dt, vec![cols]);
+                                let v = b.load(ps, Some(mcol1), other);
                                 let v = b.expand_dims(v, 0);
                                 b.broadcast(v, sh.clone())
                             }
                             Layout::Col => {
                                 let ps = b.splat(p, vec![rows]);
                                 let ps = b.addptr(ps, om);
-                                let v = b.load(ps, Some(mrow1), None);
+                                let other = zero(&mut b, dt, vec![rows]);
+                                let v = b.load(ps, Some(mrow1), other);
                                 let v = b.expand_dims(v, 1);
                                 b.broadcast(v, sh.clone())
                             }
@@ -262,9 +479,9 @@ impl Kernel {
                     }
                 },
                 Node::Const(x, dt) => {
-                    let lit = match dt {
-                        Dt::I32 => Literal::Int(*x as i64),
-                        Dt::F32 => Literal::Float(*x),
+                    let lit = match x {
+                        Val::I(x) => Literal::Int(*x),
+                        Val::F(x) => Literal::Float(*x),
                     };
                     let ty = Type::tensor(tm_tile::Elem::Scalar(dt.scalar()), sh.clone());
                     b.constant(lit, ty)
@@ -281,101 +498,246 @@ impl Kernel {
                     b.select(cond, vals[*c], dd)
                 }
                 Node::Cast(a, dt) => conv(&mut b, self, vals[*a], *a, *dt),
+                Node::Loop(op, a, r, n) => {
+                    let rr = conv(&mut b, self, vals[*r], *r, self.dt(*a));
+                    let lo = b.int(ScalarType::I32, 0);
+                    let hi = b.int(ScalarType::I32, *n as i64);
+                    let step = b.int(ScalarType::I32, 1);
+                    let op = *op;
+                    b.for_(lo, hi, step, vec![vals[*a]], |b, _iv, carried| {
+                        vec![b.binary(op, carried[0], rr)]
+                    })[0]
+                }
             };
             vals.push(v);
         }
-        let po = b.splat(out, sh);
-        let po = b.addptr(po, idx);
-        if let Some(&last) = vals.last() {
-            b.store(po, last, Some(mask));
+        let Some(&last) = vals.last() else {
+            b.ret();
+            return f;
+        };
+        match self.reduce {
+            None => {
+                let po = b.splat(out, sh);
+                let po = b.addptr(po, idx);
+                b.store(po, last, Some(mask));
+            }
+            Some(red) => {
+                let op = match red.op {
+                    ReduceOp::Sum => BinaryOp::Add,
+                    ReduceOp::Max => BinaryOp::Max,
+                    ReduceOp::Min => BinaryOp::Min,
+                };
+                let r = b.reduce(vec![last], red.axis, |b, args| {
+                    vec![b.binary(op, args[0], args[1])]
+                })[0];
+                let g = self.grid();
+                if red.axis == 0 {
+                    // out[pid0, c]
+                    let base = b.binary(BinaryOp::Mul, pid0, nc);
+                    let base = b.splat(base, vec![cols]);
+                    let o = b.binary(BinaryOp::Add, base, on);
+                    let po = b.splat(out, vec![cols]);
+                    let po = b.addptr(po, o);
+                    b.store(po, r, Some(mcol1));
+                } else {
+                    // out[r, pid1]
+                    let gc = b.int(ScalarType::I32, g[1] as i64);
+                    let gcs = b.splat(gc, vec![rows]);
+                    let o = b.binary(BinaryOp::Mul, om, gcs);
+                    let p1 = b.splat(pid1, vec![rows]);
+                    let o = b.binary(BinaryOp::Add, o, p1);
+                    let po = b.splat(out, vec![rows]);
+                    let po = b.addptr(po, o);
+                    b.store(po, r, Some(mrow1));
+                }
+            }
         }
         b.ret();
         f
     }
 
+    /// Input `i` as lane (r, c) of the padded block grid sees it: masked-off lanes read 0.
     fn input_at(&self, i: usize, r: usize, c: usize) -> Val {
         let inp = &self.inputs[i];
-        let x = match inp.layout {
-            Layout::Full => inp.data[r * self.n_cols as usize + c],
-            Layout::Row => inp.data[c],
-            Layout::Col => inp.data[r],
-            Layout::Scalar => inp.data[0],
+        let (in_r, in_c) = (r < self.n_rows as usize, c < self.n_cols as usize);
+        let zero = if inp.dt.is_float() {
+            Val::F(0.0)
+        } else {
+            Val::I(0)
         };
-        match inp.dt {
-            Dt::I32 => Val::I(x as i32),
-            Dt::F32 => Val::F(x as f32),
+        match inp.layout {
+            Layout::Full if in_r && in_c => inp.data[r * self.n_cols as usize + c],
+            Layout::Row if in_c => inp.data[c],
+            Layout::Col if in_r => inp.data[r],
+            Layout::Scalar => inp.data[0],
+            _ => zero,
         }
     }
 
-    /// The expected output, row-major over `n_rows × n_cols`.
-    pub fn reference(&self) -> Vec<Val> {
-        let mut out = Vec::new();
-        for r in 0..self.n_rows as usize {
-            for c in 0..self.n_cols as usize {
-                let mut vals: Vec<Val> = Vec::with_capacity(self.nodes.len());
-                for node in &self.nodes {
-                    let v = match node {
-                        Node::Input(i) => self.input_at(*i, r, c),
-                        Node::Const(x, Dt::I32) => Val::I(*x as i32),
-                        Node::Const(x, Dt::F32) => Val::F(*x as f32),
-                        Node::Unary(op, a) => ref_unary(*op, vals[*a]),
-                        Node::Binary(op, l, rr) => {
-                            let rv = ref_cast(vals[*rr], self.dt(*l));
-                            ref_binary(*op, vals[*l], rv)
-                        }
-                        Node::Select(p, x, y, cc, d) => {
-                            let yv = ref_cast(vals[*y], self.dt(*x));
-                            let dv = ref_cast(vals[*d], self.dt(*cc));
-                            if ref_cmp(*p, vals[*x], yv) {
-                                vals[*cc]
-                            } else {
-                                dv
-                            }
-                        }
-                        Node::Cast(a, dt) => ref_cast(vals[*a], *dt),
-                    };
-                    vals.push(v);
+    /// The value of the last node at lane (r, c), with its error bound.
+    fn lane(&self, r: usize, c: usize, tol: &Tolerance) -> Bounded {
+        let mut vals: Vec<Bounded> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let v = match node {
+                Node::Input(i) => exact(self.input_at(*i, r, c)),
+                Node::Const(x, _) => exact(*x),
+                Node::Unary(op, a) => b_unary(*op, self.dt(*a), vals[*a], tol),
+                Node::Binary(op, l, rr) => {
+                    let dt = self.dt(*l);
+                    let rv = b_cast(vals[*rr], self.dt(*rr), dt, tol);
+                    b_binary(*op, dt, vals[*l], rv, tol)
                 }
-                out.push(vals.last().copied().unwrap_or(Val::I(0)));
+                Node::Select(p, x, y, cc, d) => {
+                    let yv = b_cast(vals[*y], self.dt(*y), self.dt(*x), tol);
+                    let dv = b_cast(vals[*d], self.dt(*d), self.dt(*cc), tol);
+                    match b_cmp(*p, vals[*x], yv) {
+                        Some(true) => vals[*cc],
+                        Some(false) => dv,
+                        None => unknown(vals[*cc].val),
+                    }
+                }
+                Node::Cast(a, dt) => b_cast(vals[*a], self.dt(*a), *dt, tol),
+                Node::Loop(op, a, rr, n) => {
+                    let dt = self.dt(*a);
+                    let rv = b_cast(vals[*rr], self.dt(*rr), dt, tol);
+                    let mut x = vals[*a];
+                    for _ in 0..*n {
+                        x = b_binary(*op, dt, x, rv, tol);
+                    }
+                    x
+                }
+            };
+            vals.push(v);
+        }
+        vals.last().copied().unwrap_or(exact(Val::I(0)))
+    }
+
+    /// The expected output, row-major over [`Kernel::out_shape`], with error bounds.
+    pub fn reference_bounded(&self, tol: &Tolerance) -> Vec<Bounded> {
+        let mut out = Vec::new();
+        let (or, oc) = self.out_shape();
+        let dt = self.out_dt();
+        for r in 0..or as usize {
+            for c in 0..oc as usize {
+                let lanes: Vec<Bounded> = match self.reduce {
+                    None => vec![self.lane(r, c, tol)],
+                    Some(Reduction { axis: 0, .. }) => {
+                        let rows = self.rows as usize;
+                        (r * rows..(r + 1) * rows)
+                            .map(|rr| self.lane(rr, c, tol))
+                            .collect()
+                    }
+                    Some(_) => {
+                        let cols = self.cols as usize;
+                        (c * cols..(c + 1) * cols)
+                            .map(|cc| self.lane(r, cc, tol))
+                            .collect()
+                    }
+                };
+                out.push(match self.reduce {
+                    None => lanes[0],
+                    Some(red) => b_reduce(red.op, dt, &lanes),
+                });
             }
         }
         out
     }
 
+    /// The expected output, row-major over [`Kernel::out_shape`].
+    pub fn reference(&self) -> Vec<Val> {
+        self.reference_bounded(&Tolerance::EXACT)
+            .into_iter()
+            .map(|b| b.val)
+            .collect()
+    }
+
     /// Compares an engine's output buffer with the reference: ints exactly, floats within
-    /// `ulps` units in the last place (NaN matches NaN). Returns the first mismatch.
+    /// `ulps` units in the last place for `exp` (NaN matches NaN), float sums within the
+    /// error of another summation order. Returns the first mismatch.
     pub fn check(&self, out: &[u8], ulps: u32) -> Result<(), String> {
-        let want = self.reference();
+        self.check_with(
+            out,
+            &Tolerance {
+                exp_ulps: ulps as f64,
+                ..Tolerance::EXACT
+            },
+        )
+    }
+
+    /// Checks a compiled engine's output against the reference with what GPUs may do.
+    pub fn check_engine(&self, out: &[u8]) -> Result<(), String> {
+        self.check_with(out, &Tolerance::GPU)
+    }
+
+    pub fn check_with(&self, out: &[u8], tol: &Tolerance) -> Result<(), String> {
+        let want = self.reference_bounded(tol);
+        let dt = self.out_dt();
+        let n = dt.size();
+        if out.len() < want.len() * n {
+            return Err(format!(
+                "output buffer of {} bytes, want {}",
+                out.len(),
+                want.len() * n
+            ));
+        }
         for (i, w) in want.iter().enumerate() {
-            let b: [u8; 4] = out
-                .get(i * 4..i * 4 + 4)
-                .and_then(|s| s.try_into().ok())
-                .ok_or("output buffer too short")?;
-            let ok = match *w {
-                Val::I(x) => i32::from_le_bytes(b) == x,
-                Val::F(x) => {
-                    let g = f32::from_le_bytes(b);
-                    (g.is_nan() && x.is_nan()) || g == x || ulp_distance(g, x) <= ulps
-                }
-            };
-            if !ok {
-                let got = match w {
-                    Val::I(_) => format!("{}", i32::from_le_bytes(b)),
-                    Val::F(_) => format!("{}", f32::from_le_bytes(b)),
-                };
-                let (r, c) = (i / self.n_cols as usize, i % self.n_cols as usize);
-                return Err(format!("at ({r}, {c}): got {got}, want {w:?}"));
+            let got = dt.decode(&out[i * n..i * n + n]);
+            if !accepts(w, got) {
+                let oc = self.out_shape().1 as usize;
+                return Err(format!(
+                    "at ({}, {}): got {got:?}, want {:?} (± {})",
+                    i / oc,
+                    i % oc,
+                    w.val,
+                    w.err
+                ));
             }
         }
         Ok(())
     }
+
+    pub fn describe_reference(&self) -> String {
+        let v: Vec<String> = self
+            .reference_bounded(&Tolerance::GPU)
+            .iter()
+            .map(|b| {
+                let s = show(b.val);
+                if b.err == 0.0 {
+                    s
+                } else {
+                    format!("{s}±{:e}", b.err)
+                }
+            })
+            .collect();
+        format!("[{}]", v.join(", "))
+    }
+
+    pub fn describe_output(&self, out: &[u8]) -> String {
+        let dt = self.out_dt();
+        let v: Vec<String> = out
+            .chunks_exact(dt.size())
+            .map(|c| show(dt.decode(c)))
+            .collect();
+        format!("[{}]", v.join(", "))
+    }
 }
 
-fn ulp_distance(a: f32, b: f32) -> u32 {
-    if a.is_nan() || b.is_nan() || a.signum() != b.signum() {
-        return u32::MAX;
+fn show(v: Val) -> String {
+    match v {
+        Val::I(x) => x.to_string(),
+        Val::F(x) => format!("{x:?}"),
     }
-    a.to_bits().abs_diff(b.to_bits())
+}
+
+fn accepts(w: &Bounded, got: Val) -> bool {
+    if w.err.is_infinite() || w.err.is_nan() {
+        return true;
+    }
+    match (w.val, got) {
+        (Val::I(x), Val::I(g)) => x == g,
+        (Val::F(x), Val::F(g)) => (x.is_nan() && g.is_nan()) || x == g || (x - g).abs() <= w.err,
+        _ => false,
+    }
 }
 
 fn conv(b: &mut Builder, k: &Kernel, v: ValueId, node: usize, to: Dt) -> ValueId {
@@ -388,78 +750,96 @@ fn conv(b: &mut Builder, k: &Kernel, v: ValueId, node: usize, to: Dt) -> ValueId
 
 // ---- the reference semantics, written out per scalar -----------------------------------------
 
-pub fn ref_cast(v: Val, to: Dt) -> Val {
-    match (v, to) {
-        (Val::I(x), Dt::F32) => Val::F(x as f32),
-        // Truncation toward zero, saturating, NaN to 0.
-        (Val::F(x), Dt::I32) => Val::I(x as i32),
-        (v, _) => v,
+pub fn ref_cast(v: Val, from: Dt, to: Dt) -> Val {
+    if from == to {
+        return v;
+    }
+    match (v, to.is_float()) {
+        (Val::I(x), true) => Val::F(match to {
+            // One rounding from the integer: `as f32` rounds i64 directly.
+            Dt::F32 => x as f32 as f64,
+            _ => f16::from_f64(x as f64).to_f64(),
+        }),
+        (Val::I(x), false) => Val::I(to.wrap(x)),
+        (Val::F(x), true) => Val::F(to.round(x)),
+        // Truncation toward zero, saturating, NaN to 0: Rust's `as`.
+        (Val::F(x), false) => Val::I(match to {
+            Dt::I8 => x as i8 as i64,
+            Dt::I16 => x as i16 as i64,
+            Dt::I32 => x as i32 as i64,
+            Dt::U32 => x as u32 as i64,
+            _ => x as i64,
+        }),
     }
 }
 
-pub fn ref_unary(op: UnaryOp, v: Val) -> Val {
+pub fn ref_unary(op: UnaryOp, dt: Dt, v: Val) -> Val {
     match v {
-        Val::I(x) => Val::I(match op {
+        Val::I(x) => Val::I(dt.wrap(match op {
             UnaryOp::Neg => x.wrapping_neg(),
             UnaryOp::Not => !x,
-            UnaryOp::Abs => x.wrapping_abs(),
+            UnaryOp::Abs if !dt.unsigned() => x.wrapping_abs(),
             _ => x,
-        }),
-        Val::F(x) => Val::F(match op {
-            UnaryOp::Neg => -x,
-            UnaryOp::Abs => x.abs(),
-            UnaryOp::Sqrt => x.sqrt(),
-            UnaryOp::Floor => x.floor(),
-            UnaryOp::Exp => x.exp(),
-            _ => x,
-        }),
+        })),
+        Val::F(x) => {
+            let x = x as f32;
+            Val::F(dt.round(match op {
+                UnaryOp::Neg => -x,
+                UnaryOp::Abs => x.abs(),
+                UnaryOp::Sqrt => x.sqrt(),
+                UnaryOp::Floor => x.floor(),
+                UnaryOp::Exp => x.exp(),
+                _ => x,
+            } as f64))
+        }
     }
 }
 
-pub fn ref_binary(op: BinaryOp, a: Val, b: Val) -> Val {
+pub fn ref_binary(op: BinaryOp, dt: Dt, a: Val, b: Val) -> Val {
     match (a, b) {
-        (Val::I(x), Val::I(y)) => Val::I(match op {
-            BinaryOp::Add => x.wrapping_add(y),
-            BinaryOp::Sub => x.wrapping_sub(y),
-            BinaryOp::Mul => x.wrapping_mul(y),
-            BinaryOp::Div if y == 0 => -1,
-            BinaryOp::Div => x.wrapping_div(y),
-            BinaryOp::Rem if y == 0 => x,
-            BinaryOp::Rem => x.wrapping_rem(y),
-            BinaryOp::And => x & y,
-            BinaryOp::Or => x | y,
-            BinaryOp::Xor => x ^ y,
-            BinaryOp::Shl => {
-                if (y as u32) >= 32 {
-                    0
-                } else {
-                    x << y
-                }
-            }
-            BinaryOp::Shr => {
-                if (y as u32) >= 32 {
+        (Val::I(x), Val::I(y)) => {
+            let w = dt.bits() as u64;
+            // The shift amount is read as unsigned of the operand's width.
+            let amount = (y as u64) & (u64::MAX >> (64 - w));
+            Val::I(dt.wrap(match op {
+                BinaryOp::Add => x.wrapping_add(y),
+                BinaryOp::Sub => x.wrapping_sub(y),
+                BinaryOp::Mul => x.wrapping_mul(y),
+                BinaryOp::Div if y == 0 => -1,
+                BinaryOp::Div => x.wrapping_div(y),
+                BinaryOp::Rem if y == 0 => x,
+                BinaryOp::Rem => x.wrapping_rem(y),
+                BinaryOp::And => x & y,
+                BinaryOp::Or => x | y,
+                BinaryOp::Xor => x ^ y,
+                BinaryOp::Shl if amount >= w => 0,
+                BinaryOp::Shl => x << amount,
+                BinaryOp::Shr if amount >= w => {
                     if x < 0 {
                         -1
                     } else {
                         0
                     }
-                } else {
-                    x >> y
                 }
-            }
-            BinaryOp::Min => x.min(y),
-            BinaryOp::Max => x.max(y),
-            _ => x,
-        }),
-        (Val::F(x), Val::F(y)) => Val::F(match op {
-            BinaryOp::Add => x + y,
-            BinaryOp::Sub => x - y,
-            BinaryOp::Mul => x * y,
-            BinaryOp::Div => x / y,
-            BinaryOp::Min => x.min(y),
-            BinaryOp::Max => x.max(y),
-            _ => x,
-        }),
+                // Unsigned values are zero-extended: the arithmetic shift is a logical one.
+                BinaryOp::Shr => x >> amount,
+                BinaryOp::Min => x.min(y),
+                BinaryOp::Max => x.max(y),
+                _ => x,
+            }))
+        }
+        (Val::F(x), Val::F(y)) => {
+            let (x, y) = (x as f32, y as f32);
+            Val::F(dt.round(match op {
+                BinaryOp::Add => x + y,
+                BinaryOp::Sub => x - y,
+                BinaryOp::Mul => x * y,
+                BinaryOp::Div => x / y,
+                BinaryOp::Min => x.min(y),
+                BinaryOp::Max => x.max(y),
+                _ => x,
+            } as f64))
+        }
         _ => a,
     }
 }
@@ -483,32 +863,283 @@ pub fn ref_cmp(p: CmpPred, a: Val, b: Val) -> bool {
     }
 }
 
+// ---- error bounds -------------------------------------------------------------------------
+
+fn exact(val: Val) -> Bounded {
+    Bounded { val, err: 0.0 }
+}
+
+fn unknown(val: Val) -> Bounded {
+    Bounded {
+        val,
+        err: f64::INFINITY,
+    }
+}
+
+/// A float result `r` of inputs that carried errors: one more ulp for the rounding of the
+/// perturbed result, subnormals possibly flushed, and nothing known past overflow.
+fn finish(dt: Dt, r: f64, err: f64, tol: &Tolerance) -> Bounded {
+    let mut err = err;
+    if err > 0.0 {
+        err += dt.ulp(r);
+    }
+    if tol.flush_subnormals && r != 0.0 && r.abs() < dt.min_normal() {
+        err = err.max(dt.min_normal());
+    }
+    if err > 0.0 && (!r.is_finite() || r.abs() + err > dt.max_finite()) {
+        err = f64::INFINITY;
+    }
+    Bounded {
+        val: Val::F(r),
+        err,
+    }
+}
+
+fn int_result(val: Val, inputs: &[Bounded]) -> Bounded {
+    if inputs.iter().any(|b| b.err > 0.0) {
+        unknown(val)
+    } else {
+        exact(val)
+    }
+}
+
+/// Whether `f` gives one answer over the whole interval `x ± e`.
+fn robust<T: PartialEq>(x: f64, e: f64, f: impl Fn(f64) -> T) -> bool {
+    e == 0.0 || (f(x - e) == f(x) && f(x + e) == f(x))
+}
+
+fn b_unary(op: UnaryOp, dt: Dt, a: Bounded, tol: &Tolerance) -> Bounded {
+    let r = ref_unary(op, dt, a.val);
+    let Val::F(rf) = r else {
+        return int_result(r, &[a]);
+    };
+    let x = a.val.f();
+    let e = a.err;
+    let err = match op {
+        UnaryOp::Neg | UnaryOp::Abs => e,
+        UnaryOp::Floor => {
+            if robust(x, e, f64::floor) {
+                0.0
+            } else {
+                f64::INFINITY
+            }
+        }
+        UnaryOp::Sqrt => {
+            if e == 0.0 {
+                0.0
+            } else if x - e < 0.0 {
+                f64::INFINITY
+            } else {
+                e.sqrt().min(e / (2.0 * x.sqrt()))
+            }
+        }
+        UnaryOp::Exp => {
+            let approx = (tol.exp_ulps + tol.exp_ulps_per_unit * x.abs()) * dt.ulp(rf);
+            if !x.is_finite() {
+                e
+            } else {
+                rf.abs() * e.exp_m1() + approx
+            }
+        }
+        _ => f64::INFINITY,
+    };
+    finish(dt, rf, err, tol)
+}
+
+fn b_binary(op: BinaryOp, dt: Dt, a: Bounded, b: Bounded, tol: &Tolerance) -> Bounded {
+    let r = ref_binary(op, dt, a.val, b.val);
+    let Val::F(rf) = r else {
+        return int_result(r, &[a, b]);
+    };
+    let (x, y, ex, ey) = (a.val.f(), b.val.f(), a.err, b.err);
+    if ex == 0.0 && ey == 0.0 {
+        return finish(dt, rf, 0.0, tol);
+    }
+    let err = match op {
+        BinaryOp::Add | BinaryOp::Sub => ex + ey,
+        BinaryOp::Mul => x.abs() * ey + y.abs() * ex + ex * ey,
+        BinaryOp::Div => {
+            if y.abs() <= ey {
+                f64::INFINITY
+            } else {
+                (ex + rf.abs() * ey) / (y.abs() - ey)
+            }
+        }
+        BinaryOp::Min | BinaryOp::Max => ex.max(ey),
+        _ => f64::INFINITY,
+    };
+    finish(dt, rf, err, tol)
+}
+
+fn b_cast(v: Bounded, from: Dt, to: Dt, tol: &Tolerance) -> Bounded {
+    let r = ref_cast(v.val, from, to);
+    if v.err == 0.0 {
+        return match r {
+            Val::F(rf) => finish(to, rf, 0.0, tol),
+            _ => exact(r),
+        };
+    }
+    match (from.is_float(), to.is_float()) {
+        (true, false) => {
+            let x = v.val.f();
+            if robust(x, v.err, |z| ref_cast(Val::F(z), from, to)) {
+                exact(r)
+            } else {
+                unknown(r)
+            }
+        }
+        (true, true) => finish(to, r.f(), v.err, tol),
+        _ => unknown(r),
+    }
+}
+
+/// The comparison, or None when the errors could flip it.
+fn b_cmp(p: CmpPred, a: Bounded, b: Bounded) -> Option<bool> {
+    let res = ref_cmp(p, a.val, b.val);
+    let e = a.err + b.err;
+    if e == 0.0 {
+        return Some(res);
+    }
+    if e.is_infinite() {
+        return None;
+    }
+    let (x, y) = (a.val.f(), b.val.f());
+    ((x - y).abs() > e).then_some(res)
+}
+
+fn b_reduce(op: ReduceOp, dt: Dt, lanes: &[Bounded]) -> Bounded {
+    if !dt.is_float() {
+        let mut acc = lanes[0].val.i();
+        for l in &lanes[1..] {
+            let x = l.val.i();
+            acc = dt.wrap(match op {
+                ReduceOp::Sum => acc.wrapping_add(x),
+                ReduceOp::Max => acc.max(x),
+                ReduceOp::Min => acc.min(x),
+            });
+        }
+        return int_result(Val::I(acc), lanes);
+    }
+    let err_in = lanes.iter().map(|l| l.err).fold(0.0, f64::max);
+    match op {
+        ReduceOp::Max | ReduceOp::Min => {
+            let mut acc = f64::NAN;
+            for l in lanes {
+                let x = l.val.f();
+                acc = match op {
+                    ReduceOp::Max => acc.max(x),
+                    _ => acc.min(x),
+                };
+            }
+            Bounded {
+                val: Val::F(acc),
+                err: err_in,
+            }
+        }
+        ReduceOp::Sum => {
+            let sum: f64 = lanes.iter().map(|l| l.val.f()).sum();
+            let abs: f64 = lanes
+                .iter()
+                .map(|l| l.val.f().abs())
+                .filter(|x| x.is_finite())
+                .sum();
+            let errs: f64 = lanes.iter().map(|l| l.err).sum();
+            let any_special = lanes.iter().any(|l| !l.val.f().is_finite());
+            // Partial sums in another order may overflow where ours did not.
+            if abs > dt.max_finite() / 2.0 && (any_special || abs + errs > dt.max_finite()) {
+                return unknown(Val::F(dt.round(sum)));
+            }
+            let n = lanes.len() as f64;
+            let r = dt.round(sum);
+            let err = errs + (n - 1.0) * dt.epsilon() * abs;
+            let err = if err > 0.0 { err + dt.ulp(r) } else { 0.0 };
+            Bounded {
+                val: Val::F(r),
+                err: if r.is_finite() { err } else { errs },
+            }
+        }
+    }
+}
+
 // ---- strategies -----------------------------------------------------------------------------
 
-fn value(dt: Dt) -> BoxedStrategy<f64> {
+fn value(dt: Dt) -> BoxedStrategy<Val> {
+    let ints = |small: BoxedStrategy<i64>, any: BoxedStrategy<i64>, min: i64, max: i64| {
+        prop_oneof![
+            6 => small,
+            1 => Just(min),
+            1 => Just(max),
+            1 => Just(0i64),
+            2 => any,
+        ]
+        .prop_map(Val::I)
+        .boxed()
+    };
     match dt {
-        Dt::I32 => prop_oneof![
-            6 => -100i32..100,
-            1 => Just(i32::MIN),
-            1 => Just(i32::MAX),
-            1 => Just(0),
-            1 => any::<i32>(),
-        ]
-        .prop_map(|x| x as f64)
-        .boxed(),
+        Dt::I32 => ints(
+            (-100i64..100).boxed(),
+            any::<i32>().prop_map(i64::from).boxed(),
+            i32::MIN as i64,
+            i32::MAX as i64,
+        ),
+        Dt::I8 => ints(
+            (-10i64..10).boxed(),
+            any::<i8>().prop_map(i64::from).boxed(),
+            -128,
+            127,
+        ),
+        Dt::I16 => ints(
+            (-100i64..100).boxed(),
+            any::<i16>().prop_map(i64::from).boxed(),
+            i16::MIN as i64,
+            i16::MAX as i64,
+        ),
+        Dt::I64 => ints(
+            (-100i64..100).boxed(),
+            any::<i64>().boxed(),
+            i64::MIN,
+            i64::MAX,
+        ),
+        Dt::U32 => ints(
+            (0i64..100).boxed(),
+            any::<u32>().prop_map(i64::from).boxed(),
+            0,
+            u32::MAX as i64,
+        ),
         Dt::F32 => prop_oneof![
-            6 => (-64i32..64).prop_map(|x| x as f32 * 0.25),
-            1 => Just(0.0f32),
-            1 => Just(-0.0f32),
-            1 => -1e6f32..1e6f32,
+            12 => (-64i32..64).prop_map(|x| x as f64 * 0.25),
+            2 => Just(0.0f64),
+            2 => Just(-0.0f64),
+            2 => (-1e6f32..1e6f32).prop_map(f64::from),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
         ]
-        .prop_map(|x| x as f64)
+        .prop_map(Val::F)
+        .boxed(),
+        Dt::F16 => prop_oneof![
+            12 => (-64i32..64).prop_map(|x| x as f64 * 0.25),
+            2 => Just(0.0f64),
+            2 => Just(-0.0f64),
+            2 => (-1000f64..1000f64).prop_map(|x| Dt::F16.round(x)),
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+        ]
+        .prop_map(Val::F)
         .boxed(),
     }
 }
 
 fn dt() -> impl Strategy<Value = Dt> {
-    prop_oneof![Just(Dt::I32), Just(Dt::F32)]
+    prop_oneof![
+        4 => Just(Dt::I32),
+        4 => Just(Dt::F32),
+        1 => Just(Dt::I8),
+        1 => Just(Dt::I16),
+        1 => Just(Dt::I64),
+        1 => Just(Dt::U32),
+        1 => Just(Dt::F16),
+    ]
 }
 
 fn layout() -> impl Strategy<Value = Layout> {
@@ -520,6 +1151,18 @@ fn layout() -> impl Strategy<Value = Layout> {
     ]
 }
 
+fn reduction() -> impl Strategy<Value = Option<Reduction>> {
+    let op = prop_oneof![
+        Just(ReduceOp::Sum),
+        Just(ReduceOp::Max),
+        Just(ReduceOp::Min)
+    ];
+    prop::option::weighted(
+        0.3,
+        (op, 0u32..2).prop_map(|(op, axis)| Reduction { op, axis }),
+    )
+}
+
 /// Raw choices for one node, resolved against the nodes before it by [`resolve`]; kept raw
 /// so that proptest shrinks them as numbers.
 type RawNode = (u8, u16, u16, u16, u16, u8, u8);
@@ -529,38 +1172,60 @@ fn resolve(k: &Kernel, raw: RawNode) -> Node {
     let n = k.nodes.len();
     let pick = |x: u16| x as usize % n;
     let (a, b, c, d) = (pick(a), pick(b), pick(c), pick(d));
-    match kind % 8 {
+    let binop = |dt: Dt| {
+        if dt.is_float() {
+            FLOAT_BIN[op as usize % FLOAT_BIN.len()]
+        } else {
+            INT_BIN[op as usize % INT_BIN.len()]
+        }
+    };
+    match kind % 10 {
         0 => Node::Input(extra as usize % k.inputs.len()),
         1 => {
-            let dt = if extra % 2 == 0 { Dt::I32 } else { Dt::F32 };
-            Node::Const(
-                (extra as i32 - 128) as f64 * if dt == Dt::F32 { 0.5 } else { 1.0 },
-                dt,
-            )
+            let dt = Dt::ALL[extra as usize % Dt::ALL.len()];
+            let x = (op as i64) - 128;
+            let v = if dt.is_float() {
+                Val::F(x as f64 * 0.5)
+            } else {
+                Val::I(dt.wrap(x))
+            };
+            Node::Const(v, dt)
         }
-        2 => match k.dt(a) {
-            Dt::I32 => Node::Unary(INT_UN[op as usize % INT_UN.len()], a),
-            Dt::F32 => Node::Unary(FLOAT_UN[op as usize % FLOAT_UN.len()], a),
-        },
+        2 => {
+            let dt = k.dt(a);
+            if dt.is_float() {
+                Node::Unary(FLOAT_UN[op as usize % FLOAT_UN.len()], a)
+            } else {
+                Node::Unary(INT_UN[op as usize % INT_UN.len()], a)
+            }
+        }
         3 => Node::Select(PREDS[op as usize % PREDS.len()], a, b, c, d),
-        4 => Node::Cast(a, if k.dt(a) == Dt::I32 { Dt::F32 } else { Dt::I32 }),
-        _ => match k.dt(a) {
-            Dt::I32 => Node::Binary(INT_BIN[op as usize % INT_BIN.len()], a, b),
-            Dt::F32 => Node::Binary(FLOAT_BIN[op as usize % FLOAT_BIN.len()], a, b),
-        },
+        4 => {
+            let from = k.dt(a);
+            let others: Vec<Dt> = Dt::ALL.iter().copied().filter(|&t| t != from).collect();
+            Node::Cast(a, others[extra as usize % others.len()])
+        }
+        5 => Node::Loop(binop(k.dt(a)), a, b, extra as u32 % 4),
+        _ => Node::Binary(binop(k.dt(a)), a, b),
     }
 }
 
 /// Random kernels: block shapes up to 8 × 32, problems up to 20 × 40, 1–3 inputs, up to 10
-/// ops after the inputs.
+/// ops after the inputs, num_warps 1, 2 or 4, and sometimes a reduction.
 pub fn kernel() -> impl Strategy<Value = Kernel> {
-    let shape = (0u32..4, 0u32..6, 1u32..20, 1u32..40);
+    let shape = (0u32..4, 0u32..6, 1u32..20, 1u32..40, 0u32..3);
     let inputs = prop::collection::vec((dt(), layout()), 1..4);
     let raw = prop::collection::vec(any::<RawNode>(), 0..10);
-    (shape, inputs, raw).prop_flat_map(|((rl, cl, nr, nc), ins, raw)| {
+    (shape, inputs, raw, reduction()).prop_flat_map(|((rl, cl, nr, nc, wl), ins, raw, red)| {
         let data: Vec<BoxedStrategy<Input>> = ins
             .iter()
             .map(|&(dt, layout)| {
+                // Scalar arguments are i32 or f32, as Triton passes them.
+                let layout = match (layout, dt) {
+                    (Layout::Scalar, Dt::I32 | Dt::F32) => Layout::Scalar,
+                    (Layout::Scalar, _) => Layout::Full,
+                    (l, _) => l,
+                };
                 let n = match layout {
                     Layout::Full => (nr * nc) as usize,
                     Layout::Row => nc as usize,
@@ -578,8 +1243,10 @@ pub fn kernel() -> impl Strategy<Value = Kernel> {
                 cols: 1 << cl,
                 n_rows: nr,
                 n_cols: nc,
+                num_warps: 1 << wl,
                 nodes: (0..inputs.len()).map(Node::Input).collect(),
                 inputs,
+                reduce: red,
             };
             for r in &raw {
                 let node = resolve(&k, *r);
