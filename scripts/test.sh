@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh
 # A missing Vulkan driver must fail the GPU tests, not skip them.
 export TRITON_METAL_REQUIRE_GPU=1
-cargo test --release --workspace --exclude triton-metal-python
+cargo test --release --workspace
 .venv/bin/python -m pytest -q tests
