@@ -10,7 +10,11 @@ use tm_core::{CompileError, ScalarType, Target};
 use tm_frontend::{ArgSpec, ConstValue};
 
 #[derive(Parser)]
-#[command(name = "triton-metal", version, about = "Triton kernels on Metal and wgpu")]
+#[command(
+    name = "triton-metal",
+    version,
+    about = "Triton kernels on Metal and wgpu"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

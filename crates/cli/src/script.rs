@@ -83,7 +83,8 @@ impl Script {
                         (p.parameter.name.as_str().to_string(), constexpr)
                     })
                     .collect();
-                self.jit_functions.insert(def.name.as_str().to_string(), params);
+                self.jit_functions
+                    .insert(def.name.as_str().to_string(), params);
             }
             Stmt::Assign(assign) if assign.targets.len() == 1 => {
                 if let (Expr::Name(name), Some(value)) =
@@ -130,10 +131,9 @@ impl Script {
 }
 
 fn module_kind(path: &str) -> Option<ModuleKind> {
-    let path = path.strip_prefix("triton_metal").map_or_else(
-        || path.to_string(),
-        |rest| format!("triton{rest}"),
-    );
+    let path = path
+        .strip_prefix("triton_metal")
+        .map_or_else(|| path.to_string(), |rest| format!("triton{rest}"));
     Some(match path.as_str() {
         "triton" => ModuleKind::Triton,
         "triton.language" => ModuleKind::Language,
