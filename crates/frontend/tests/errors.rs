@@ -122,7 +122,21 @@ const CASES: &[(&str, u32, &str)] = &[
         5,
         "Mismatched type for x between then block (fp32) and else block (int32)",
     ),
-    ("    while n > 0:\n        pass\n", 4, "while loops"),
+    (
+        "    while n > 0:\n        pass\n    else:\n        pass\n",
+        4,
+        "while ... else",
+    ),
+    (
+        "    i = 0\n    while i < n:\n        i = 1.5\n",
+        5,
+        "Loop-carried variable i has initial type int32",
+    ),
+    (
+        "    while n > 0:\n        break\n",
+        5,
+        "unsupported AST node type: Break",
+    ),
     (
         "    with foo:\n        pass\n",
         4,

@@ -2,8 +2,9 @@
 //! Python builtins, looked up by name in tables so that adding one is a table row and a
 //! match arm.
 
-use tm_tile::{BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
+use tm_tile::{AtomicOp, BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
 
+use super::atomics;
 use super::debug::{self, DebugFn};
 use super::dot;
 use super::elementwise::{self, DtypeQuery, EwFn};
@@ -60,6 +61,8 @@ pub enum Builtin {
     DtypeQuery(ScalarType, DtypeQuery),
     /// `pointer_type.is_ptr()` and friends: the receiver is a pointer.
     PtrQuery(DtypeQuery),
+    AtomicRmw(AtomicOp),
+    AtomicCas,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +124,14 @@ const TL_FUNCTIONS: &[(&str, Builtin)] = &[
     ("fdiv", Builtin::Elementwise(EwFn::Fdiv)),
     ("clamp", Builtin::Elementwise(EwFn::Clamp)),
     ("to_tensor", Builtin::Elementwise(EwFn::ToTensor)),
+    ("atomic_add", Builtin::AtomicRmw(AtomicOp::Add)),
+    ("atomic_max", Builtin::AtomicRmw(AtomicOp::Max)),
+    ("atomic_min", Builtin::AtomicRmw(AtomicOp::Min)),
+    ("atomic_and", Builtin::AtomicRmw(AtomicOp::And)),
+    ("atomic_or", Builtin::AtomicRmw(AtomicOp::Or)),
+    ("atomic_xor", Builtin::AtomicRmw(AtomicOp::Xor)),
+    ("atomic_xchg", Builtin::AtomicRmw(AtomicOp::Xchg)),
+    ("atomic_cas", Builtin::AtomicCas),
 ];
 
 /// Functions of `tl.math` beyond `TL_MATH`.
@@ -522,6 +533,8 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
         Builtin::Dot => dot::call(l, args, site),
         Builtin::Debug(f) => debug::call(l, f, args, site),
         Builtin::Elementwise(f) => elementwise::call(l, f, args, site),
+        Builtin::AtomicRmw(op) => atomics::rmw(l, op, args, site),
+        Builtin::AtomicCas => atomics::cas(l, args, site),
         Builtin::DtypeQuery(t, q) => {
             args.bind("dtype query", &[], 0, site)?;
             Ok(Val::Const(ConstValue::Bool(elementwise::answer(t, q))))

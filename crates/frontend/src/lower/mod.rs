@@ -2,6 +2,7 @@
 //! walk over statements and expressions that keeps constexprs in Python and emits IR for
 //! everything else. Callees are inlined, each with its own scope and globals.
 
+mod atomics;
 pub mod builtins;
 mod call;
 mod constfold;
@@ -13,6 +14,7 @@ mod promote;
 mod reduce;
 mod shapes;
 mod stmt;
+mod while_loop;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -60,7 +60,7 @@ fn contains_return(body: &[Stmt], clauses: &[ast::ElifElseClause]) -> bool {
 }
 
 /// Names a block of statements may assign (targets anywhere inside it).
-fn stored_names(body: &[Stmt]) -> BTreeSet<String> {
+pub(super) fn stored_names(body: &[Stmt]) -> BTreeSet<String> {
     #[derive(Default)]
     struct Stores(BTreeSet<String>);
     impl<'a> Visitor<'a> for Stores {
@@ -263,7 +263,7 @@ impl Lowerer {
                 self.expr(cx, &a.test)?;
                 Ok(())
             }
-            Stmt::While(_) => Err(cx.err(s, "unsupported: while loops are not implemented yet")),
+            Stmt::While(w) => self.while_stmt(cx, w),
             other => Err(cx.err(
                 other,
                 format!("unsupported AST node type: {}", stmt_node_name(other)),
