@@ -513,11 +513,21 @@ impl Lowerer {
         if kind == Builtin::StaticRange {
             return self.static_for(cx, &name, [start, end, step], &f.body, &site);
         }
+        // A negative constant step runs the mirrored ascending loop and maps its induction
+        // variable back: range(s, e, -k) visits s + e - v for v in range(e, s, k).
+        let mut descending = false;
         if let Val::Const(c) = &step {
             match c {
                 ConstValue::Int(s) if *s > 0 => {}
                 ConstValue::Int(0) => return Err(site.err("range() arg 3 must not be zero")),
-                ConstValue::Int(_) => return Err(site.err("unsupported: a negative range step")),
+                ConstValue::Int(s) => {
+                    let k = s
+                        .checked_neg()
+                        .ok_or_else(|| site.err("range() step out of range"))?;
+                    step = Val::Const(ConstValue::Int(k));
+                    std::mem::swap(&mut start, &mut end);
+                    descending = true;
+                }
                 _ => {}
             }
         }
@@ -575,7 +585,26 @@ impl Lowerer {
 
         let parent = self.block;
         let before = cx.scope.clone();
-        cx.scope.insert(name.clone(), Val::Value(args[0]));
+        let iv = if descending {
+            let t = self.ty(args[0]);
+            let sum = self.func.push(
+                body_b,
+                OpKind::Binary(tm_tile::BinaryOp::Add),
+                vec![lb, ub],
+                t.clone(),
+                site.loc,
+            );
+            self.func.push(
+                body_b,
+                OpKind::Binary(tm_tile::BinaryOp::Sub),
+                vec![sum, args[0]],
+                t,
+                site.loc,
+            )
+        } else {
+            args[0]
+        };
+        cx.scope.insert(name.clone(), Val::Value(iv));
         let mut arg_iter = args[1..].iter().copied().map(Val::Value);
         for (n, init, _) in &carried {
             cx.scope.insert(n.clone(), rebuild(init, &mut arg_iter));
