@@ -65,7 +65,7 @@ impl Lowerer<'_> {
     /// i1: this thread is the canonical holder of the elements it holds of a tensor of
     /// `shape` in `layout` (its unwrapped offset along every replicated dimension is in
     /// range), so that each element is acted on once.
-    fn owner(&mut self, layout: &Layout, shape: &[u32]) -> Result<Operand, LowerError> {
+    pub(super) fn owner(&mut self, layout: &Layout, shape: &[u32]) -> Result<Operand, LowerError> {
         let m = self.map(layout, shape)?;
         let one = Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1);
         if m.replication() == 1 {
@@ -263,7 +263,7 @@ impl Lowerer<'_> {
         self.define(res, regs, None)
     }
 
-    fn and_i1(&mut self, a: Operand, b: Operand) -> Operand {
+    pub(super) fn and_i1(&mut self, a: Operand, b: Operand) -> Operand {
         let one = Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1);
         if b == one {
             return a;
@@ -275,7 +275,7 @@ impl Lowerer<'_> {
     }
 
     /// i1: thread 0 (the one thread that performs a scalar atomic).
-    fn lane_zero_owner(&mut self) -> Operand {
+    pub(super) fn lane_zero_owner(&mut self) -> Operand {
         let lane = self.lane();
         let warp = self.warp();
         self.in_prologue(|s| {

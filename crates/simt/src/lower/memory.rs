@@ -290,17 +290,22 @@ impl Lowerer<'_> {
         let buf = self.buf_of(&ptr)?;
         let ty = self.bufs[buf as usize].pointee;
         let vty = self.reg_ty(o.operands[1])?;
-        let map = match self.asg.layout(ptr_v) {
+        let shape = self.f.ty(ptr_v).shape.clone();
+        let (map, owner) = match self.asg.layout(ptr_v) {
             Some(_) => {
                 let l = self
                     .asg
                     .request(op, 0)
                     .cloned()
                     .ok_or_else(|| self.err("internal: store without a layout"))?;
-                Some(self.map(&l, &self.f.ty(ptr_v).shape)?)
+                (Some(self.map(&l, &shape)?), self.owner(&l, &shape)?)
             }
-            None => None,
+            None => (None, self.lane_zero_owner()),
         };
+        // Where several threads hold copies of an element (a scalar, or a tensor smaller than
+        // the layout's tile), only its owner stores it: another copy may have been computed
+        // from memory the owner already overwrote (`x = x + 1` in place).
+        let one = Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1);
         let n = map.as_ref().map_or(1, |m| m.num_regs());
         let g = self.vector_width(buf, ptr_v, mask_v, map.as_ref());
         for start in (0..n).step_by(g) {
@@ -320,13 +325,16 @@ impl Lowerer<'_> {
                 }
                 Ok(())
             })?;
-            match &mask {
-                None => {
-                    if let Some(cur) = self.stack.last_mut() {
-                        cur.extend(body);
-                    }
+            let cond = match &mask {
+                Some(m) => self.and_i1(m.reg(start), owner),
+                None => owner,
+            };
+            if cond == one {
+                if let Some(cur) = self.stack.last_mut() {
+                    cur.extend(body);
                 }
-                Some(m) => self.emit_if(m.reg(start), body, Vec::new()),
+            } else {
+                self.emit_if(cond, body, Vec::new());
             }
         }
         Ok(())
