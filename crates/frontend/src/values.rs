@@ -29,6 +29,30 @@ pub enum Val {
     BoundJit(Box<Val>, Arc<FunctionSource>),
     /// `tl.PropagateNan`, whose attributes are constants.
     PropagateNan,
+    /// A block pointer (`tl.make_block_ptr`): a frontend-only value, lowered to a tensor of
+    /// pointers and a mask at each load and store.
+    BlockPtr(Box<BlockPtr>),
+}
+
+/// The parts of a block pointer. `base`, `shape`, `strides` and `offsets` are leaves
+/// (runtime values or numbers) so that a block pointer can be loop-carried and merged.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockPtr {
+    pub base: Val,
+    pub shape: Vec<Val>,
+    pub strides: Vec<Val>,
+    pub offsets: Vec<Val>,
+    pub block_shape: Vec<u32>,
+    pub order: Vec<u32>,
+}
+
+impl BlockPtr {
+    fn parts(&self) -> impl Iterator<Item = &Val> {
+        std::iter::once(&self.base)
+            .chain(self.shape.iter())
+            .chain(self.strides.iter())
+            .chain(self.offsets.iter())
+    }
 }
 
 impl Val {
@@ -83,6 +107,7 @@ impl Val {
             Val::Builtin(_) | Val::Method(..) => "builtin function",
             Val::BoundJit(..) => "JITFunction",
             Val::PropagateNan => "type",
+            Val::BlockPtr(_) => "block_pointer",
             Val::ConstexprType => "type",
             Val::PtrDtype(_) => "pointer_type",
         }
@@ -96,6 +121,14 @@ pub fn leaves_like(template: &Val, val: &Val, out: &mut Vec<Val>) -> bool {
     match (template, val) {
         (Val::Tuple(ts), Val::Tuple(vs)) => {
             ts.len() == vs.len() && ts.iter().zip(vs).all(|(t, v)| leaves_like(t, v, out))
+        }
+        (Val::BlockPtr(t), Val::BlockPtr(v)) => {
+            t.block_shape == v.block_shape
+                && t.order == v.order
+                && t.shape.len() == v.shape.len()
+                && t.parts()
+                    .zip(v.parts())
+                    .all(|(t, v)| leaves_like(t, v, out))
         }
         (t, v) if t.is_leaf() => {
             if v.is_leaf() {
@@ -113,6 +146,20 @@ pub fn leaves_like(template: &Val, val: &Val, out: &mut Vec<Val>) -> bool {
 pub fn rebuild(template: &Val, leaves: &mut impl Iterator<Item = Val>) -> Val {
     match template {
         Val::Tuple(ts) => Val::Tuple(ts.iter().map(|t| rebuild(t, leaves)).collect()),
+        Val::BlockPtr(b) => {
+            let base = rebuild(&b.base, leaves);
+            let shape = b.shape.iter().map(|v| rebuild(v, leaves)).collect();
+            let strides = b.strides.iter().map(|v| rebuild(v, leaves)).collect();
+            let offsets = b.offsets.iter().map(|v| rebuild(v, leaves)).collect();
+            Val::BlockPtr(Box::new(BlockPtr {
+                base,
+                shape,
+                strides,
+                offsets,
+                block_shape: b.block_shape.clone(),
+                order: b.order.clone(),
+            }))
+        }
         t if t.is_leaf() => leaves.next().unwrap_or_else(|| t.clone()),
         t => t.clone(),
     }

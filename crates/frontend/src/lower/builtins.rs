@@ -5,6 +5,7 @@
 use tm_tile::{AtomicOp, BinaryOp, Elem, Literal, OpKind, ScalarType, Type, UnaryOp, ValueId};
 
 use super::atomics;
+use super::block_ptr;
 use super::debug::{self, DebugFn};
 use super::dot;
 use super::elementwise::{self, DtypeQuery, EwFn};
@@ -63,6 +64,8 @@ pub enum Builtin {
     PtrQuery(DtypeQuery),
     AtomicRmw(AtomicOp),
     AtomicCas,
+    MakeBlockPtr,
+    Advance,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,6 +135,8 @@ const TL_FUNCTIONS: &[(&str, Builtin)] = &[
     ("atomic_xor", Builtin::AtomicRmw(AtomicOp::Xor)),
     ("atomic_xchg", Builtin::AtomicRmw(AtomicOp::Xchg)),
     ("atomic_cas", Builtin::AtomicCas),
+    ("make_block_ptr", Builtin::MakeBlockPtr),
+    ("advance", Builtin::Advance),
 ];
 
 /// Functions of `tl.math` beyond `TL_MATH`.
@@ -535,6 +540,8 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
         Builtin::Elementwise(f) => elementwise::call(l, f, args, site),
         Builtin::AtomicRmw(op) => atomics::rmw(l, op, args, site),
         Builtin::AtomicCas => atomics::cas(l, args, site),
+        Builtin::MakeBlockPtr => block_ptr::make(l, args, site),
+        Builtin::Advance => block_ptr::advance(l, args, site),
         Builtin::DtypeQuery(t, q) => {
             args.bind("dtype query", &[], 0, site)?;
             Ok(Val::Const(ConstValue::Bool(elementwise::answer(t, q))))
@@ -1035,6 +1042,22 @@ fn check_cache(v: &Option<Val>, allowed: &[&str], site: &Site) -> Result<()> {
     Ok(())
 }
 
+/// The cache modifier and eviction policy of a load (`is_load`) or a store: accepted and
+/// dropped (they are hints) when valid.
+pub(super) fn check_cache_and_eviction(
+    cache: &Option<Val>,
+    eviction: &Option<Val>,
+    is_load: bool,
+    site: &Site,
+) -> Result<()> {
+    if is_load {
+        check_cache(cache, &["", ".ca", ".cg", ".cv"], site)?;
+    } else {
+        check_cache(cache, &["", ".wb", ".cg", ".cs", ".wt"], site)?;
+    }
+    check_eviction(eviction, site)
+}
+
 fn check_eviction(v: &Option<Val>, site: &Site) -> Result<()> {
     let s = const_str(v, "eviction_policy", site)?;
     if !["", "evict_last", "evict_first", "evict_normal"].contains(&s.as_str()) {
@@ -1079,6 +1102,9 @@ fn load(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
         1,
         site,
     )?;
+    if let Some(Val::BlockPtr(bp)) = &a[0] {
+        return block_ptr::load(l, bp, &a, site);
+    }
     let (mut ptr, elem) = pointer_arg(l, &a[0], "load", site)?;
     check_no_block_args(&a[3], Some(&a[4]), site)?;
     check_cache(&a[5], &["", ".ca", ".cg", ".cv"], site)?;
@@ -1156,6 +1182,9 @@ fn store(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
         2,
         site,
     )?;
+    if let Some(Val::BlockPtr(bp)) = &a[0] {
+        return block_ptr::store(l, bp, &a, site);
+    }
     let (ptr, elem) = pointer_arg(l, &a[0], "store", site)?;
     check_no_block_args(&a[3], None, site)?;
     check_cache(&a[4], &["", ".wb", ".cg", ".cs", ".wt"], site)?;

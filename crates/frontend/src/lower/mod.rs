@@ -3,6 +3,7 @@
 //! everything else. Callees are inlined, each with its own scope and globals.
 
 mod atomics;
+mod block_ptr;
 pub mod builtins;
 mod call;
 mod constfold;
