@@ -168,12 +168,17 @@ void start_fiber(unsigned t) {
 #endif
 }
 
+void release_stacks() {
+  if (g_stacks)
+    munmap(g_stacks, (unsigned long)g_stack_count * (kStack + kGuard));
+  g_stacks = nullptr;
+  g_stack_count = 0;
+}
+
 bool ensure_stacks(unsigned count) {
   if (count <= g_stack_count)
     return true;
-  if (g_stacks)
-    munmap(g_stacks, (unsigned long)g_stack_count * (kStack + kGuard));
-  g_stack_count = 0;
+  release_stacks();
   unsigned long total = (unsigned long)count * (kStack + kGuard);
   void *p = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
                  -1, 0);
@@ -437,6 +442,10 @@ int tm_emu_launch(tm_emu_launch_args *la, char *message, unsigned message_len) {
   if (message && message_len)
     snprintf(message, message_len, "%s", g_message);
   g_current = nullptr;
+  // Every kernel library links its own copy of this runtime, and each stack's guard page
+  // splits the mapping: kept between launches, a few hundred loaded kernels would exhaust
+  // the process's memory-map limit (vm.max_map_count) and make thread creation fail.
+  release_stacks();
   pthread_mutex_unlock(&g_lock);
   return rc;
 }

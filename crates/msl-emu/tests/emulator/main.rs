@@ -6,3 +6,4 @@ mod faithfulness;
 mod library;
 mod matrix;
 mod printed;
+mod resources;
