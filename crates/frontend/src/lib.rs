@@ -51,5 +51,22 @@ pub fn free_names(file: &SourceFile, fn_name: &str) -> Result<Vec<String>, Compi
 /// Specialize `kernel` on the call signature `args` (one per argument of the call,
 /// constexprs included) and lower it to Tile IR.
 pub fn lower(kernel: &FunctionSource, args: &[ArgSpec]) -> Result<tm_tile::Function, CompileError> {
-    on_big_stack(|| lower::lower(kernel, args))
+    on_big_stack(|| lower::lower(kernel, args, false))
+}
+
+/// Options of [`lower_with`].
+#[derive(Clone, Debug, Default)]
+pub struct LowerOptions {
+    /// Triton's debug mode (`TRITON_DEBUG`, `@jit(debug=True)`): Python `assert`
+    /// statements in kernels become device asserts; without it they are ignored.
+    pub debug: bool,
+}
+
+/// [`lower`] with options.
+pub fn lower_with(
+    kernel: &FunctionSource,
+    args: &[ArgSpec],
+    opts: &LowerOptions,
+) -> Result<tm_tile::Function, CompileError> {
+    on_big_stack(|| lower::lower(kernel, args, opts.debug))
 }

@@ -89,3 +89,36 @@ fn debug_errors() {
         assert!(msg.contains(":4:"), "{expr}: {msg}");
     }
 }
+
+const PY_ASSERT: &str = r#"
+@triton.jit
+def k(x_ptr, n):
+    x = tl.load(x_ptr + tl.arange(0, 4))
+    assert n > 0, "n must be positive"
+    assert False
+    tl.store(x_ptr + tl.arange(0, 4), x)
+"#;
+
+#[test]
+fn python_asserts_compile_only_in_debug_mode() {
+    let count = |f: &tm_tile::Function| {
+        let mut n = Vec::new();
+        f.walk(|op| {
+            if let OpKind::Assert { message } = &f.ops[op].kind {
+                n.push(message.clone());
+            }
+        });
+        n
+    };
+    let k = kernel(PY_ASSERT, "k");
+    let args = [ptr(I32), scalar(I32)];
+    let (f, _) = lower_ok(&k, &args);
+    assert!(count(&f).is_empty());
+    let opts = tm_frontend::LowerOptions { debug: true };
+    let f = tm_frontend::lower_with(&k, &args, &opts).expect("lowers");
+    tm_tile::verify(&f).expect("verifies");
+    assert_eq!(
+        count(&f),
+        vec!["n must be positive".to_string(), String::new()]
+    );
+}

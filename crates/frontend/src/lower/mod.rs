@@ -7,7 +7,7 @@ mod block_ptr;
 pub mod builtins;
 mod call;
 mod constfold;
-mod debug;
+pub(crate) mod debug;
 mod dot;
 mod elementwise;
 mod expr;
@@ -98,6 +98,8 @@ pub struct Lowerer {
     inline_depth: usize,
     /// Loop bodies unrolled so far by `static_range`, bounded in total.
     pub unrolled: i64,
+    /// Triton's debug mode: Python `assert` statements become device asserts.
+    pub debug: bool,
 }
 
 impl Lowerer {
@@ -153,7 +155,7 @@ fn params_of<'a>(
 }
 
 /// Specialize `kernel` on `args` and lower it to Tile IR.
-pub fn lower(kernel: &FunctionSource, args: &[ArgSpec]) -> Result<Function> {
+pub fn lower(kernel: &FunctionSource, args: &[ArgSpec], debug: bool) -> Result<Function> {
     let parsed = source::parse(&kernel.file)?;
     let def = parsed.find_def(&kernel.name)?;
     let mut func = Function::new(kernel.name.clone());
@@ -164,6 +166,7 @@ pub fn lower(kernel: &FunctionSource, args: &[ArgSpec]) -> Result<Function> {
         block: body,
         inline_depth: 0,
         unrolled: 0,
+        debug,
     };
     let mut cx = FnCtx::new(&parsed, 0, &kernel.globals, true);
     let params = params_of(&parsed, def)?;

@@ -260,7 +260,36 @@ impl Lowerer {
             Stmt::For(f) => self.for_stmt(cx, f),
             Stmt::Assert(a) => {
                 // Triton compiles asserts only in debug mode; without it they do nothing.
-                self.expr(cx, &a.test)?;
+                let test = self.expr(cx, &a.test)?;
+                if !self.debug {
+                    return Ok(());
+                }
+                let msg = match &a.msg {
+                    Some(m) => match self.expr(cx, m)? {
+                        Val::Const(ConstValue::Str(s)) => s,
+                        other => {
+                            return Err(cx.err(
+                                &**m,
+                                format!(
+                                    "the message of an assert must be a constexpr string, got '{}'",
+                                    other.kind_name()
+                                ),
+                            ))
+                        }
+                    },
+                    None => String::new(),
+                };
+                let site = cx.site(s);
+                let args = super::builtins::Args {
+                    pos: vec![test, Val::Const(ConstValue::Str(msg))],
+                    kw: Vec::new(),
+                };
+                super::builtins::call(
+                    self,
+                    Builtin::Debug(super::debug::DebugFn::DeviceAssert),
+                    args,
+                    &site,
+                )?;
                 Ok(())
             }
             Stmt::While(w) => self.while_stmt(cx, w),
