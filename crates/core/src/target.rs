@@ -90,14 +90,17 @@ impl Target {
         }
     }
 
-    /// Mesa's lavapipe (software Vulkan) as seen through wgpu: subgroups of 8, no
-    /// cooperative matrix.
+    /// Mesa's lavapipe (software Vulkan) as wgpu 30 reports it (Mesa 22.3, LLVM 15):
+    /// subgroups of 8, 32 storage buffers per stage, `SHADER_FLOAT32_ATOMIC`, no
+    /// cooperative matrix. The runtime derives its target from the live adapter; this copy
+    /// is for tests and the CLI, and a runtime test checks that the two agree.
     pub fn lavapipe() -> Target {
         Target {
             name: "vulkan-lavapipe".into(),
             max_threads_per_group: 1024,
             shared_mem_bytes: 32 * 1024,
-            max_buffers: 16,
+            max_buffers: 32,
+            float_atomic_add: true,
             ..Target::wgsl_generic(8)
         }
     }

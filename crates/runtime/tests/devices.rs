@@ -47,6 +47,17 @@ fn opened_device_describes_itself_consistently() {
     }
 }
 
+/// `Target::lavapipe()` stands in for this device where none is opened (CLI, lowering
+/// tests): it must describe what the real one reports.
+#[test]
+fn lavapipe_constant_matches_the_opened_lavapipe() {
+    let Some(dev) = common::device() else { return };
+    if !common::is_lavapipe(&dev) {
+        return;
+    }
+    assert_eq!(*dev.target(), tm_core::Target::lavapipe());
+}
+
 #[test]
 fn selector_picks_by_backend_and_name() {
     let Some(dev) = common::device() else { return };
