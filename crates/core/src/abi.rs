@@ -54,9 +54,10 @@ impl KernelAbi {
     /// header words to put at the start of the scalar buffer.
     pub fn dispatch(grid: [u32; 3], max_grid_dim: u32) -> ([u32; 3], [u32; 4]) {
         let total = grid[0] as u64 * grid[1] as u64 * grid[2] as u64;
-        let max = max_grid_dim as u64;
+        // A limit of 0 describes no real device; read it as 1 rather than divide by it.
+        let max = (max_grid_dim as u64).max(1);
         let x = total.min(max);
-        let rest = total.div_ceil(max.max(1));
+        let rest = total.div_ceil(max);
         let y = rest.clamp(1, max);
         let z = rest.div_ceil(max).max(1);
         let dispatch = if total == 0 {
@@ -86,5 +87,12 @@ mod tests {
         assert!(covered >= 210000);
         assert!(d.iter().all(|&x| x <= 65535));
         assert_eq!(h[3], d[0]);
+    }
+
+    #[test]
+    fn a_zero_limit_does_not_divide_by_zero() {
+        let (d, h) = KernelAbi::dispatch([3, 1, 1], 0);
+        assert_eq!(d, [1, 1, 3]);
+        assert_eq!(h, [3, 1, 1, 1]);
     }
 }

@@ -7,8 +7,8 @@ pub mod diag;
 pub mod dtype;
 pub mod target;
 
-pub use arena::{Arena, Handle};
 pub use abi::{BufferBinding, KernelAbi, ScalarSlot, SCALAR_HEADER_BYTES};
+pub use arena::{Arena, Handle};
 pub use diag::{CompileError, Loc, SourceFile};
 pub use dtype::ScalarType;
 pub use target::{Dialect, Target};
