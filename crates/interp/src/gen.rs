@@ -999,7 +999,7 @@ fn int_result(val: Val, inputs: &[Bounded]) -> Bounded {
 
 /// Whether `f` gives one answer over the whole interval `x ± e`.
 fn robust<T: PartialEq>(x: f64, e: f64, f: impl Fn(f64) -> T) -> bool {
-    e == 0.0 || (f(x - e) == f(x) && f(x + e) == f(x))
+    e == 0.0 || (e.is_finite() && x.is_finite() && f(x - e) == f(x) && f(x + e) == f(x))
 }
 
 fn b_unary(op: UnaryOp, dt: Dt, a: Bounded, tol: &Tolerance) -> Bounded {
