@@ -425,9 +425,6 @@ impl<'a> Parser<'a> {
             self.skip_hspace();
         }
         self.expect("}")?;
-        if self.names.contains_key(name) {
-            return Err(self.err_at(pos, format!("value %{name} is defined twice")));
-        }
         let v = self.f.add_param(name, ty, arg, div16);
         self.define(name, v, pos)
     }
@@ -698,20 +695,21 @@ fn op_kind(p: &Parser, name: &str, name_pos: usize, a: &mut Attrs) -> PResult<Op
         a.take(key)
             .ok_or_else(|| p.err_at(name_pos, format!("'{name}' needs attribute '{key}'")))
     };
-    let int = |a: &mut Attrs, key: &str| -> PResult<i64> {
+    let int_at = |a: &mut Attrs, key: &str| -> PResult<(i64, usize)> {
         let (v, pos) = req(a, key)?;
         match v {
             AttrVal::Num(s) => s
                 .parse::<i64>()
+                .map(|n| (n, pos))
                 .map_err(|_| p.err_at(pos, format!("'{key}' must be an integer, not '{s}'"))),
             _ => Err(p.err_at(pos, format!("'{key}' must be an integer"))),
         }
     };
+    let int = |a: &mut Attrs, key: &str| int_at(a, key).map(|(v, _)| v);
     let small = |a: &mut Attrs, key: &str, max: i64| -> PResult<i64> {
-        let pos = a.items.iter().find(|i| i.0 == key).map(|i| i.2);
-        let v = int(a, key)?;
+        let (v, pos) = int_at(a, key)?;
         if v < 0 || v > max {
-            return Err(p.err_at(pos.unwrap_or(name_pos), format!("'{key}' out of range")));
+            return Err(p.err_at(pos, format!("'{key}' out of range")));
         }
         Ok(v)
     };

@@ -171,6 +171,31 @@ fn parse_errors_have_positions() {
     );
 }
 
+#[test]
+fn attribute_and_header_errors_point_at_the_culprit() {
+    let e = parse("tt.func @k(%a: i32 {arg=0}, %a: i32 {arg=1}) {\n}\n").unwrap_err();
+    assert_eq!((e.line, e.col), (1, 29));
+    assert!(e.message.contains("value %a is defined twice"), "{e}");
+
+    let e = parse("tt.func @k() {\n  %0 = program_id {axis=300} : i32\n}\n").unwrap_err();
+    assert_eq!((e.line, e.col), (2, 20));
+    assert!(e.message.contains("'axis' out of range"), "{e}");
+
+    let e = parse("tt.func @k() {\n  %0 = program_id {axis=x} : i32\n}\n").unwrap_err();
+    assert!(e.message.contains("'axis' must be an integer"), "{e}");
+
+    let e = parse("tt.func @k(%p: ptr<f32> {arg=0}) {\n  %0 = load {mask=1} %p : f32\n}\n")
+        .unwrap_err();
+    assert!(e.message.contains("'mask' is a flag"), "{e}");
+
+    let e = parse("tt.func @k() {\n  %0 = constant {value=1, value=2} : i32\n}\n").unwrap_err();
+    assert!(e.message.contains("attribute 'value' given twice"), "{e}");
+
+    let e = parse("#file1 = \"a.py\"\ntt.func @k() {\n}\n").unwrap_err();
+    assert_eq!((e.line, e.col), (1, 6));
+    assert!(e.message.contains("expected #file0"), "{e}");
+}
+
 /// Wrong arity parses (the verifier is the one to reject it) and nothing panics.
 #[test]
 fn wrong_arity_is_a_verify_error_not_a_panic() {

@@ -17,7 +17,7 @@ use super::eval;
 use super::Subst;
 use crate::func::{BlockId, Function, OpId, ValueId};
 use crate::ops::{BinaryOp, CmpPred, Literal, OpKind};
-use crate::types::{Elem, ScalarType, Type};
+use crate::types::{ScalarType, Type};
 
 /// Run constant folding over the whole function; returns whether anything changed.
 pub fn fold(f: &mut Function) -> bool {
@@ -93,13 +93,6 @@ pub(crate) fn constant_of(f: &Function, v: ValueId) -> Option<Literal> {
     }
 }
 
-fn scalar_of(t: &Type) -> Option<ScalarType> {
-    match t.elem {
-        Elem::Scalar(s) => Some(s),
-        Elem::Ptr(_) => None,
-    }
-}
-
 fn try_fold(f: &Function, op: OpId) -> Outcome {
     let o = &f.ops[op];
     if matches!(o.kind, OpKind::If | OpKind::For) {
@@ -119,13 +112,13 @@ fn try_fold(f: &Function, op: OpId) -> Outcome {
         | OpKind::Reshape { .. }
         | OpKind::Permute(_) => lit_or_keep(c(0)),
         OpKind::Unary(u) => {
-            let (Some(a), Some(s)) = (c(0), operand_ty(0).and_then(scalar_of)) else {
+            let (Some(a), Some(s)) = (c(0), operand_ty(0).and_then(Type::scalar_type)) else {
                 return Outcome::Keep;
             };
             lit_or_keep(eval::unary(*u, a, s))
         }
         OpKind::Binary(b) => {
-            let Some(s) = operand_ty(0).and_then(scalar_of) else {
+            let Some(s) = operand_ty(0).and_then(Type::scalar_type) else {
                 return Outcome::Keep;
             };
             match (c(0), c(1), o.operands.as_slice()) {
@@ -135,7 +128,8 @@ fn try_fold(f: &Function, op: OpId) -> Outcome {
             }
         }
         OpKind::Cmp(pred) => {
-            let (Some(a), Some(b), Some(s)) = (c(0), c(1), operand_ty(0).and_then(scalar_of))
+            let (Some(a), Some(b), Some(s)) =
+                (c(0), c(1), operand_ty(0).and_then(Type::scalar_type))
             else {
                 return Outcome::Keep;
             };
@@ -144,8 +138,8 @@ fn try_fold(f: &Function, op: OpId) -> Outcome {
         OpKind::Cast => {
             let (Some(a), Some(from), Some(to)) = (
                 c(0),
-                operand_ty(0).and_then(scalar_of),
-                scalar_of(result_ty),
+                operand_ty(0).and_then(Type::scalar_type),
+                result_ty.scalar_type(),
             ) else {
                 return Outcome::Keep;
             };
@@ -187,7 +181,7 @@ fn try_fold_control(f: &Function, op: OpId) -> Outcome {
             _ => Outcome::Keep,
         },
         OpKind::For if o.operands.len() >= 3 => {
-            let Some(s) = scalar_of(&f.values[o.operands[0]].ty) else {
+            let Some(s) = f.values[o.operands[0]].ty.scalar_type() else {
                 return Outcome::Keep;
             };
             let (Some(Literal::Int(lb)), Some(Literal::Int(ub)), Some(Literal::Int(step))) = (

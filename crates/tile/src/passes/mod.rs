@@ -60,11 +60,9 @@ impl Subst {
         if self.map.is_empty() {
             return;
         }
-        let mut operands = std::mem::take(&mut f.ops[op].operands);
-        for o in &mut operands {
+        for o in &mut f.ops[op].operands {
             *o = self.get(*o);
         }
-        f.ops[op].operands = operands;
     }
 }
 
