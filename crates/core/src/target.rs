@@ -10,6 +10,198 @@ pub enum Dialect {
     Wgsl,
 }
 
+/// C++ and MSL words a kernel may not be named after (those plausible as kernel names).
+const MSL_RESERVED: &[&str] = &[
+    "kernel",
+    "device",
+    "constant",
+    "threadgroup",
+    "thread",
+    "void",
+    "int",
+    "uint",
+    "float",
+    "half",
+    "bool",
+    "char",
+    "short",
+    "long",
+    "if",
+    "else",
+    "for",
+    "while",
+    "do",
+    "return",
+    "break",
+    "continue",
+    "switch",
+    "case",
+    "default",
+    "struct",
+    "class",
+    "namespace",
+    "using",
+    "static",
+    "inline",
+    "const",
+    "true",
+    "false",
+    "main",
+    "metal",
+    "template",
+    "typename",
+    "auto",
+    "new",
+    "delete",
+    "this",
+    "operator",
+    "sizeof",
+    "unsigned",
+    "signed",
+    "double",
+    "uchar",
+    "ushort",
+    "ulong",
+    "bfloat",
+    "enum",
+    "union",
+    "typedef",
+    "volatile",
+    "extern",
+    "register",
+    "goto",
+    "private",
+    "public",
+    "protected",
+    "virtual",
+    "friend",
+    "explicit",
+    "mutable",
+    "constexpr",
+    "decltype",
+    "nullptr",
+    "noexcept",
+    "throw",
+    "try",
+    "catch",
+    "export",
+    "float2",
+    "float4",
+    "half2",
+    "half4",
+    "int2",
+    "int4",
+    "uint2",
+    "uint4",
+    "size_t",
+    "vertex",
+    "fragment",
+];
+
+/// WGSL keywords and reserved words a kernel may not be named after (those plausible as
+/// kernel names).
+const WGSL_RESERVED: &[&str] = &[
+    "alias",
+    "array",
+    "atomic",
+    "bitcast",
+    "bool",
+    "break",
+    "case",
+    "const",
+    "const_assert",
+    "continue",
+    "continuing",
+    "default",
+    "diagnostic",
+    "discard",
+    "else",
+    "enable",
+    "f16",
+    "f32",
+    "false",
+    "fn",
+    "for",
+    "i32",
+    "if",
+    "let",
+    "loop",
+    "mat2x2",
+    "override",
+    "ptr",
+    "requires",
+    "return",
+    "sampler",
+    "struct",
+    "switch",
+    "true",
+    "u32",
+    "var",
+    "vec2",
+    "vec3",
+    "vec4",
+    "while",
+    "i64",
+    "u64",
+    "main",
+    "self",
+    "static",
+    "type",
+    "new",
+    "null",
+    "module",
+    "handle",
+    "mod",
+    "match",
+    "async",
+    "await",
+    "do",
+    "final",
+    "import",
+    "in",
+    "public",
+    "unsafe",
+    "where",
+    "yield",
+    "private",
+    "storage",
+    "uniform",
+    "workgroup",
+    "read",
+    "write",
+    "read_write",
+    "function",
+];
+
+impl Dialect {
+    /// Words of the language that a printed entry point may not be.
+    pub fn reserved_words(self) -> &'static [&'static str] {
+        match self {
+            Dialect::Msl => MSL_RESERVED,
+            Dialect::Wgsl => WGSL_RESERVED,
+        }
+    }
+
+    /// The name a kernel's entry point is printed under (and looked up by: `KernelAbi::entry`).
+    /// Users do name kernels `kernel`, `main` or `loop`; such names, and names that look like
+    /// the ones printers invent (`tm_*`, `v0`, `b1`, `s2`), get the `tm_entry_` prefix, which
+    /// nothing else printed starts with. Other names are kept, so profilers and errors show
+    /// them as written. Names that are not plain ASCII identifiers are returned unchanged
+    /// for the printer to refuse.
+    pub fn entry_point(self, kernel: &str) -> String {
+        let invented = kernel.starts_with("tm_") || {
+            let mut c = kernel.chars();
+            matches!(c.next(), Some('v' | 'b' | 's'))
+                && c.next().is_some_and(|d| d.is_ascii_digit())
+        };
+        if invented || self.reserved_words().contains(&kernel) {
+            format!("tm_entry_{kernel}")
+        } else {
+            kernel.to_string()
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Target {
     /// Short name used in caches and messages: "apple-m1", "vulkan-lavapipe", "msl-emu".
@@ -31,6 +223,10 @@ pub struct Target {
     /// Storage can be read and written a byte or a half-word at a time. WGSL cannot: 8- and
     /// 16-bit elements are accessed through 32-bit words there.
     pub byte_addressable: bool,
+    /// Registers can be 8- and 16-bit integers. WGSL has none: lowering keeps such values in
+    /// 32-bit registers (i32 / u32) holding the exact narrow value, re-normalized after
+    /// every operation that can leave the narrow range.
+    pub narrow_int_registers: bool,
     /// simd/subgroup shuffles and reductions are available.
     pub simd_ops: bool,
     /// The cooperative-matrix (M, N, K) shape of f16 inputs with f32 accumulation, if any
@@ -55,6 +251,7 @@ impl Target {
             has_f64: false,
             native_bf16: false,
             byte_addressable: true,
+            narrow_int_registers: true,
             simd_ops: true,
             matrix_shape: Some((8, 8, 8)),
             float_atomic_add: true,
@@ -84,6 +281,7 @@ impl Target {
             has_f64: false,
             native_bf16: false,
             byte_addressable: false,
+            narrow_int_registers: false,
             simd_ops: true,
             matrix_shape: None,
             float_atomic_add: false,
@@ -103,5 +301,26 @@ impl Target {
             float_atomic_add: true,
             ..Target::wgsl_generic(8)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entry_points_avoid_reserved_and_invented_names() {
+        for d in [Dialect::Msl, Dialect::Wgsl] {
+            assert_eq!(d.entry_point("add_kernel"), "add_kernel");
+            for name in ["main", "tm_erf", "v0", "b12", "s3"] {
+                assert_eq!(d.entry_point(name), format!("tm_entry_{name}"), "{d:?}");
+            }
+        }
+        assert_eq!(Dialect::Msl.entry_point("kernel"), "tm_entry_kernel");
+        assert_eq!(Dialect::Msl.entry_point("float"), "tm_entry_float");
+        assert_eq!(Dialect::Wgsl.entry_point("fn"), "tm_entry_fn");
+        assert_eq!(Dialect::Wgsl.entry_point("loop"), "tm_entry_loop");
+        // A word reserved in one language only keeps its name in the other.
+        assert_eq!(Dialect::Wgsl.entry_point("kernel"), "kernel");
     }
 }

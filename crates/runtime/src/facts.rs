@@ -116,6 +116,7 @@ pub(crate) fn target_for(
         has_f64: false,
         native_bf16: false,
         byte_addressable: dialect == Dialect::Msl,
+        narrow_int_registers: dialect == Dialect::Msl,
         simd_ops,
         matrix_shape: None,
         float_atomic_add: features.contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
