@@ -289,9 +289,7 @@ impl<'a> Verifier<'a> {
                 if *axis > 2 {
                     return Err(format!("axis {axis} is not 0, 1 or 2"));
                 }
-                if *rt[0] != Type::scalar(ScalarType::I32) {
-                    return Err(format!("the result must be i32, not {}", rt[0]));
-                }
+                result_is(rt[0], &Type::scalar(ScalarType::I32))?;
             }
             OpKind::MakeRange { start, end } => {
                 arity(0, 1)?;
@@ -300,9 +298,7 @@ impl<'a> Verifier<'a> {
                 }
                 let n = (*end as i64 - *start as i64) as u32;
                 let want = Type::tensor(Elem::Scalar(ScalarType::I32), vec![n]);
-                if *rt[0] != want {
-                    return Err(format!("the result must be {want}, not {}", rt[0]));
-                }
+                result_is(rt[0], &want)?;
             }
             OpKind::Splat => {
                 arity(1, 1)?;
@@ -339,13 +335,7 @@ impl<'a> Verifier<'a> {
                 }
                 let mut shape = ot[0].shape.clone();
                 shape.insert(axis, 1);
-                if rt[0].shape != shape {
-                    return Err(format!(
-                        "the result must be {}, not {}",
-                        ot[0].with_shape(shape),
-                        rt[0]
-                    ));
-                }
+                result_is(rt[0], &ot[0].with_shape(shape))?;
             }
             OpKind::Reshape { .. } => {
                 arity(1, 1)?;
@@ -372,13 +362,7 @@ impl<'a> Verifier<'a> {
                     return Err(format!("{perm:?} is not a permutation of 0..{rank}"));
                 }
                 let shape: Vec<u32> = perm.iter().map(|&p| ot[0].shape[p as usize]).collect();
-                if rt[0].shape != shape {
-                    return Err(format!(
-                        "the result must be {}, not {}",
-                        ot[0].with_shape(shape),
-                        rt[0]
-                    ));
-                }
+                result_is(rt[0], &ot[0].with_shape(shape))?;
             }
             OpKind::Join => {
                 arity(2, 1)?;
@@ -386,9 +370,7 @@ impl<'a> Verifier<'a> {
                 let mut shape = ot[0].shape.clone();
                 shape.push(2);
                 let want = ot[0].with_shape(shape);
-                if *rt[0] != want {
-                    return Err(format!("the result must be {want}, not {}", rt[0]));
-                }
+                result_is(rt[0], &want)?;
             }
             OpKind::Split => {
                 arity(1, 2)?;
@@ -418,9 +400,7 @@ impl<'a> Verifier<'a> {
                 } else {
                     ot[0].clone()
                 };
-                if *rt[0] != want {
-                    return Err(format!("the result must be {want}, not {}", rt[0]));
-                }
+                result_is(rt[0], &want)?;
             }
             OpKind::Binary(b) => {
                 arity(2, 1)?;
@@ -435,17 +415,13 @@ impl<'a> Verifier<'a> {
                 if !ok {
                     return Err(format!("'{b}' does not apply to {s}"));
                 }
-                if rt[0] != ot[0] {
-                    return Err(format!("the result must be {}, not {}", ot[0], rt[0]));
-                }
+                result_is(rt[0], ot[0])?;
             }
             OpKind::Cmp(_) => {
                 arity(2, 1)?;
                 same_type(ot[0], ot[1])?;
                 let want = ot[0].with_elem(Elem::Scalar(ScalarType::I1));
-                if *rt[0] != want {
-                    return Err(format!("the result must be {want}, not {}", rt[0]));
-                }
+                result_is(rt[0], &want)?;
             }
             OpKind::Select => {
                 arity(3, 1)?;
@@ -456,9 +432,7 @@ impl<'a> Verifier<'a> {
                         ot[0]
                     ));
                 }
-                if rt[0] != ot[1] {
-                    return Err(format!("the result must be {}, not {}", ot[1], rt[0]));
-                }
+                result_is(rt[0], ot[1])?;
             }
             OpKind::Cast => {
                 arity(1, 1)?;
@@ -490,9 +464,7 @@ impl<'a> Verifier<'a> {
                 if !scalar_elem(ot[0])?.is_float() {
                     return Err(format!("fma takes floats, not {}", ot[0]));
                 }
-                if rt[0] != ot[0] {
-                    return Err(format!("the result must be {}, not {}", ot[0], rt[0]));
-                }
+                result_is(rt[0], ot[0])?;
             }
             OpKind::AddPtr => {
                 arity(2, 1)?;
@@ -509,9 +481,7 @@ impl<'a> Verifier<'a> {
                         ot[1]
                     ));
                 }
-                if rt[0] != ot[0] {
-                    return Err(format!("the result must be {}, not {}", ot[0], rt[0]));
-                }
+                result_is(rt[0], ot[0])?;
             }
             OpKind::Load {
                 has_mask,
@@ -523,9 +493,7 @@ impl<'a> Verifier<'a> {
                 }
                 arity(1 + *has_mask as usize + *has_other as usize, 1)?;
                 let data = pointee_type(ot[0])?;
-                if *rt[0] != data {
-                    return Err(format!("the result must be {data}, not {}", rt[0]));
-                }
+                result_is(rt[0], &data)?;
                 if *has_mask {
                     check_mask(ot[1], ot[0])?;
                 }
@@ -552,9 +520,7 @@ impl<'a> Verifier<'a> {
                 if *has_mask {
                     check_mask(ot[2], ot[0])?;
                 }
-                if *rt[0] != data {
-                    return Err(format!("the result must be {data}, not {}", rt[0]));
-                }
+                result_is(rt[0], &data)?;
             }
             OpKind::AtomicCas { .. } => {
                 arity(3, 1)?;
@@ -621,9 +587,7 @@ impl<'a> Verifier<'a> {
                         "dot operands a and b must share a scalar type: {a}, {b}"
                     ));
                 }
-                if rt[0] != c {
-                    return Err(format!("the result must be {c}, not {}", rt[0]));
-                }
+                result_is(rt[0], c)?;
             }
             OpKind::For => {
                 if ot.len() < 3 {
@@ -707,9 +671,7 @@ impl<'a> Verifier<'a> {
                 max_constancy,
             } => {
                 arity(1, 1)?;
-                if rt[0] != ot[0] {
-                    return Err(format!("the result must be {}, not {}", ot[0], rt[0]));
-                }
+                result_is(rt[0], ot[0])?;
                 for l in [multiple_of, max_contiguous, max_constancy] {
                     if !l.is_empty() && l.len() != ot[0].rank().max(1) {
                         return Err(format!(
@@ -788,6 +750,13 @@ fn check_type(t: &Type) -> Result<(), String> {
         return Err(format!(
             "type {t} has a dimension that is not a power of two"
         ));
+    }
+    Ok(())
+}
+
+fn result_is(have: &Type, want: &Type) -> Result<(), String> {
+    if have != want {
+        return Err(format!("the result must be {want}, not {have}"));
     }
     Ok(())
 }
