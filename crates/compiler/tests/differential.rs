@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
-use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
-use tm_interp::gen::{kernel, Dt, Kernel, Tolerance};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
+use tm_interp::gen::{kernel, Dt, Kernel, Tolerance, Val};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -46,13 +46,16 @@ impl Harness {
         if r.is_err() {
             self.failing.store(true, Ordering::Relaxed);
         }
-        r.map_err(TestCaseError::fail)
+        r.map_err(|f| TestCaseError::fail(f.text))
     }
 
-    fn check_kernel(&self, k: &Kernel, with_emu: bool) -> Result<(), String> {
+    fn check_kernel(&self, k: &Kernel, with_emu: bool) -> Result<(), Failure> {
         let f = k.build();
         let text = tm_tile::print(&f);
-        tm_tile::verify(&f).map_err(|e| format!("generator made ill-typed IR: {e}\n{text}"))?;
+        tm_tile::verify(&f).map_err(|e| Failure {
+            text: format!("generator made ill-typed IR: {e}\n{text}"),
+            at: None,
+        })?;
         let args = k.args();
         let out = k.inputs.len();
         let grid = k.grid();
@@ -80,6 +83,7 @@ impl Harness {
             }
         }
         let mut problems = Vec::new();
+        let mut at = None;
         for (name, r) in &results {
             match r {
                 // A construct the target cannot express is a documented limit, not a wrong
@@ -102,6 +106,8 @@ impl Harness {
                     };
                     if let Err(e) = k.check_with(buf, &tol) {
                         problems.push(format!("{name} disagrees with the reference {e}"));
+                        let oc = k.out_shape().1 as usize;
+                        at = at.or(k.mismatch(buf, &tol).map(|i| (i / oc, i % oc)));
                     }
                 }
             }
@@ -126,8 +132,77 @@ impl Harness {
                 msg.push_str(&format!("{name}: {}\n", k.describe_output(buf)));
             }
         }
-        Err(msg)
+        Err(Failure { text: msg, at })
     }
+
+    /// Greedy reduction of a failing kernel beyond what proptest's shrinking reached: one
+    /// lane of the problem, one warp, smaller blocks, an earlier node as the output, zeroed
+    /// inputs. Every candidate runs on every engine; the last one that still fails wins.
+    fn minimize(&self, mut k: Kernel) -> (Kernel, Failure) {
+        let Err(mut last) = self.check_kernel(&k, true) else {
+            let text = "the shrunk kernel passes when run again (flaky engine?)".to_string();
+            return (k, Failure { text, at: None });
+        };
+        for _round in 0..40 {
+            let mut cands: Vec<Kernel> = Vec::new();
+            if let Some((r, c)) = last.at {
+                cands.extend(k.single_lane(r, c).filter(|s| *s != k));
+            }
+            if k.num_warps > 1 {
+                cands.push(Kernel {
+                    num_warps: 1,
+                    ..k.clone()
+                });
+            }
+            if k.rows > 1 {
+                cands.push(Kernel {
+                    rows: k.rows / 2,
+                    ..k.clone()
+                });
+            }
+            if k.cols > 1 {
+                cands.push(Kernel {
+                    cols: k.cols / 2,
+                    ..k.clone()
+                });
+            }
+            for n in 1..k.nodes.len() {
+                let mut c = k.clone();
+                c.nodes.truncate(n);
+                c.prune();
+                cands.push(c);
+            }
+            for (i, inp) in k.inputs.iter().enumerate() {
+                let zero = if inp.dt.is_float() {
+                    Val::F(0.0)
+                } else {
+                    Val::I(0)
+                };
+                if inp.data.iter().any(|&v| v != zero) {
+                    let mut c = k.clone();
+                    c.inputs[i].data.iter_mut().for_each(|v| *v = zero);
+                    cands.push(c);
+                }
+            }
+            match cands
+                .into_iter()
+                .find_map(|c| self.check_kernel(&c, true).err().map(|f| (c, f)))
+            {
+                Some((c, f)) => {
+                    k = c;
+                    last = f;
+                }
+                None => break,
+            }
+        }
+        (k, last)
+    }
+}
+
+struct Failure {
+    text: String,
+    /// The first output element some engine got wrong.
+    at: Option<(usize, usize)>,
 }
 
 /// Engine failures already reduced to a test in regressions.rs (ignored there until the
@@ -193,7 +268,15 @@ fn engines_agree_on_random_kernels() {
     for (what, n) in unsupported.iter() {
         eprintln!("skipped {n} case(s) an engine does not support: {what}");
     }
-    if let Err(e) = result {
-        panic!("engines disagree (replay with TM_PROPTEST_SEED={seed}): {e}");
+    match result {
+        Ok(()) => {}
+        Err(TestError::Fail(_, k)) => {
+            let (k, f) = harness.minimize(k);
+            panic!(
+                "engines disagree (replay with TM_PROPTEST_SEED={seed}); minimized:\n{}\n{k:?}",
+                f.text
+            );
+        }
+        Err(e) => panic!("differential test aborted (TM_PROPTEST_SEED={seed}): {e}"),
     }
 }

@@ -684,6 +684,39 @@ impl Kernel {
         self.check_with(out, &Tolerance::GPU)
     }
 
+    /// The index of the first output element outside the reference's bound (a buffer too
+    /// short mismatches at its end).
+    pub fn mismatch(&self, out: &[u8], tol: &Tolerance) -> Option<usize> {
+        let want = self.reference_bounded(tol);
+        let dt = self.out_dt();
+        let n = dt.size();
+        want.iter().enumerate().position(|(i, w)| {
+            out.get(i * n..i * n + n)
+                .is_none_or(|b| !accepts(w, dt.decode(b)))
+        })
+    }
+
+    /// The same kernel on the one-lane problem of output element (r, c) of an elementwise
+    /// kernel: what a failure there needs, and nothing else.
+    pub fn single_lane(&self, r: usize, c: usize) -> Option<Kernel> {
+        if self.reduce.is_some() || r >= self.n_rows as usize || c >= self.n_cols as usize {
+            return None;
+        }
+        let mut k = self.clone();
+        k.n_rows = 1;
+        k.n_cols = 1;
+        for inp in &mut k.inputs {
+            let v = match inp.layout {
+                Layout::Full => inp.data[r * self.n_cols as usize + c],
+                Layout::Row => inp.data[c],
+                Layout::Col => inp.data[r],
+                Layout::Scalar => inp.data[0],
+            };
+            inp.data = vec![v];
+        }
+        Some(k)
+    }
+
     pub fn check_with(&self, out: &[u8], tol: &Tolerance) -> Result<(), String> {
         let want = self.reference_bounded(tol);
         let dt = self.out_dt();
@@ -695,18 +728,17 @@ impl Kernel {
                 want.len() * n
             ));
         }
-        for (i, w) in want.iter().enumerate() {
+        if let Some(i) = self.mismatch(out, tol) {
+            let w = &want[i];
             let got = dt.decode(&out[i * n..i * n + n]);
-            if !accepts(w, got) {
-                let oc = self.out_shape().1 as usize;
-                return Err(format!(
-                    "at ({}, {}): got {got:?}, want {:?} (± {})",
-                    i / oc,
-                    i % oc,
-                    w.val,
-                    w.err
-                ));
-            }
+            let oc = self.out_shape().1 as usize;
+            return Err(format!(
+                "at ({}, {}): got {got:?}, want {:?} (± {})",
+                i / oc,
+                i % oc,
+                w.val,
+                w.err
+            ));
         }
         Ok(())
     }
