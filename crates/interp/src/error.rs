@@ -49,16 +49,33 @@ pub enum InterpError {
     },
 }
 
-fn fmt_where(f: &mut fmt::Formatter<'_>, file: &str, line: u32, col: u32) -> fmt::Result {
+/// `{what} in kernel `k` at file:line:col, program_id (x, y, z)`: how every located error
+/// starts, so they all read alike.
+fn fmt_head(
+    f: &mut fmt::Formatter<'_>,
+    what: fmt::Arguments<'_>,
+    kernel: &str,
+    file: &str,
+    line: u32,
+    col: u32,
+    program_id: [u32; 3],
+) -> fmt::Result {
+    write!(f, "{what} in kernel `{kernel}` ")?;
     if line == 0 {
-        f.write_str("at an unknown location")
+        f.write_str("at an unknown location")?;
     } else {
-        write!(f, "at {file}:{line}:{col}")
+        write!(f, "at {file}:{line}:{col}")?;
     }
+    let [x, y, z] = program_id;
+    write!(f, ", program_id ({x}, {y}, {z})")
 }
 
-fn fmt_pid(p: [u32; 3]) -> String {
-    format!("({}, {}, {})", p[0], p[1], p[2])
+/// The offending source line on a line of its own, when known.
+fn fmt_source(f: &mut fmt::Formatter<'_>, source_line: &str) -> fmt::Result {
+    if source_line.is_empty() {
+        return Ok(());
+    }
+    write!(f, "\n{source_line}")
 }
 
 impl fmt::Display for InterpError {
@@ -76,17 +93,13 @@ impl fmt::Display for InterpError {
                 buffer,
                 access,
             } => {
-                write!(f, "out-of-bounds {access} in kernel `{kernel}` ")?;
-                fmt_where(f, file, *line, *col)?;
+                let what = format_args!("out-of-bounds {access}");
+                fmt_head(f, what, kernel, file, *line, *col, *program_id)?;
                 write!(
                     f,
-                    ", program_id {}: index {index} into `{buffer}`, a buffer of {buffer_len} elements",
-                    fmt_pid(*program_id)
+                    ": index {index} into `{buffer}`, a buffer of {buffer_len} elements"
                 )?;
-                if !source_line.is_empty() {
-                    write!(f, "\n{source_line}")?;
-                }
-                Ok(())
+                fmt_source(f, source_line)
             }
             InterpError::AssertionFailed {
                 kernel,
@@ -98,18 +111,14 @@ impl fmt::Display for InterpError {
                 lane,
                 message,
             } => {
-                write!(f, "device assertion failed in kernel `{kernel}` ")?;
-                fmt_where(f, file, *line, *col)?;
-                write!(f, ", program_id {}", fmt_pid(*program_id))?;
+                let what = format_args!("device assertion failed");
+                fmt_head(f, what, kernel, file, *line, *col, *program_id)?;
                 if !lane.is_empty() {
                     let l: Vec<String> = lane.iter().map(|x| x.to_string()).collect();
                     write!(f, ", idx ({})", l.join(", "))?;
                 }
                 write!(f, ": {message}")?;
-                if !source_line.is_empty() {
-                    write!(f, "\n{source_line}")?;
-                }
-                Ok(())
+                fmt_source(f, source_line)
             }
             InterpError::Arguments { kernel, reason } => {
                 write!(f, "bad arguments for kernel `{kernel}`: {reason}")
@@ -123,9 +132,9 @@ impl fmt::Display for InterpError {
                 op,
                 reason,
             } => {
-                write!(f, "cannot run `{op}` in kernel `{kernel}` ")?;
-                fmt_where(f, file, *line, *col)?;
-                write!(f, ", program_id {}: {reason}", fmt_pid(*program_id))
+                let what = format_args!("cannot run `{op}`");
+                fmt_head(f, what, kernel, file, *line, *col, *program_id)?;
+                write!(f, ": {reason}")
             }
         }
     }

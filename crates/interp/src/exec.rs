@@ -13,6 +13,21 @@ use crate::shape;
 use crate::value::{Data, El, Ptr, Tile};
 use crate::with_type;
 
+/// The operands and combine function of a reduce or scan (`Exec::combine_inputs`).
+struct CombineInputs {
+    inputs: Vec<Rc<Tile>>,
+    shape: Vec<u32>,
+    region: BlockId,
+    fast: Option<tm_tile::BinaryOp>,
+}
+
+/// The operands of a store or atomic update (`Exec::update_operands`).
+struct Update<'v> {
+    ptrs: &'v [Ptr],
+    value: &'v Data,
+    mask: Option<&'v [bool]>,
+}
+
 /// How a block ended.
 enum Flow {
     Yield(Vec<Rc<Tile>>),
@@ -66,6 +81,7 @@ impl<'f, 'm> Exec<'f, 'm> {
 
     // ---- errors ------------------------------------------------------------------------
 
+    /// File, line, column and source line of `loc`; empty and zero when unknown.
     fn where_of(&self, loc: Loc) -> (String, u32, u32, String) {
         match self.f.describe_loc(loc) {
             Some((path, line, col)) => {
@@ -82,30 +98,27 @@ impl<'f, 'm> Exec<'f, 'm> {
         }
     }
 
-    fn err_plain(&self, op: &'static str, reason: impl Into<String>) -> Box<InterpError> {
-        Box::new(InterpError::Op {
-            kernel: self.f.name.clone(),
-            file: String::new(),
-            line: 0,
-            col: 0,
-            program_id: self.pid,
-            op,
-            reason: reason.into(),
-        })
-    }
-
-    fn err(&self, op: OpId, reason: impl Into<String>) -> Box<InterpError> {
-        let o = &self.f.ops[op];
-        let (file, line, col, _) = self.where_of(o.loc);
+    fn op_err(&self, loc: Loc, op: &'static str, reason: impl Into<String>) -> Box<InterpError> {
+        let (file, line, col, _) = self.where_of(loc);
         Box::new(InterpError::Op {
             kernel: self.f.name.clone(),
             file,
             line,
             col,
             program_id: self.pid,
-            op: o.kind.name(),
+            op,
             reason: reason.into(),
         })
+    }
+
+    /// An error about the structure of a region rather than one op of it.
+    fn err_plain(&self, what: &'static str, reason: impl Into<String>) -> Box<InterpError> {
+        self.op_err(Loc::UNKNOWN, what, reason)
+    }
+
+    fn err(&self, op: OpId, reason: impl Into<String>) -> Box<InterpError> {
+        let o = &self.f.ops[op];
+        self.op_err(o.loc, o.kind.name(), reason)
     }
 
     fn mem_err(
@@ -410,27 +423,8 @@ impl<'f, 'm> Exec<'f, 'm> {
             } => self.load(op, *has_mask, *has_other),
             OpKind::Store { has_mask } => {
                 let v = self.align(op, self.operands(op)?)?;
-                let ptrs = v[0]
-                    .data
-                    .as_ptrs()
-                    .ok_or_else(|| self.err(op, "store through a non-pointer"))?;
-                let mask = if *has_mask {
-                    Some(
-                        v.get(2)
-                            .and_then(|m| m.data.as_bools())
-                            .ok_or_else(|| self.err(op, "mask is not i1"))?,
-                    )
-                } else {
-                    None
-                };
-                let value = &v
-                    .get(1)
-                    .ok_or_else(|| self.err(op, "store without a value"))?
-                    .data;
-                let pointee = v[0].elem.pointee();
-                if value.scalar_type() != pointee {
-                    return Err(self.err(op, "stored value is not of the pointee type"));
-                }
+                let Update { ptrs, value, mask } =
+                    self.update_operands(op, &v, *has_mask, "store")?;
                 let r = self.mem.store(ptrs, value, mask);
                 r.map_err(|(lane, e)| self.mem_err(op, "store", e, ptrs, lane))
             }
@@ -438,26 +432,8 @@ impl<'f, 'm> Exec<'f, 'm> {
                 op: aop, has_mask, ..
             } => {
                 let v = self.align(op, self.operands(op)?)?;
-                let ptrs = v[0]
-                    .data
-                    .as_ptrs()
-                    .ok_or_else(|| self.err(op, "atomic through a non-pointer"))?;
-                let mask = if *has_mask {
-                    Some(
-                        v.get(2)
-                            .and_then(|m| m.data.as_bools())
-                            .ok_or_else(|| self.err(op, "mask is not i1"))?,
-                    )
-                } else {
-                    None
-                };
-                let value = &v
-                    .get(1)
-                    .ok_or_else(|| self.err(op, "atomic without a value"))?
-                    .data;
-                if value.scalar_type() != v[0].elem.pointee() {
-                    return Err(self.err(op, "atomic value is not of the pointee type"));
-                }
+                let Update { ptrs, value, mask } =
+                    self.update_operands(op, &v, *has_mask, "atomic")?;
                 let r = self.mem.atomic_rmw(*aop, ptrs, value, mask);
                 let d = r.map_err(|(lane, e)| self.mem_err(op, "atomic", e, ptrs, lane))?;
                 let elem = Elem::Scalar(value.scalar_type().unwrap_or(ScalarType::I32));
@@ -587,6 +563,38 @@ impl<'f, 'm> Exec<'f, 'm> {
             }
         };
         Ok(Tile::new(a.shape.clone(), to, data))
+    }
+
+    /// Pointers, value and mask of a store or an atomic update (operands: ptr, value,
+    /// [mask]), the value checked against the pointee type.
+    fn update_operands<'v>(
+        &self,
+        op: OpId,
+        v: &'v [Rc<Tile>],
+        has_mask: bool,
+        access: &str,
+    ) -> R<Update<'v>> {
+        let ptrs = v[0]
+            .data
+            .as_ptrs()
+            .ok_or_else(|| self.err(op, format!("{access} through a non-pointer")))?;
+        let mask = if has_mask {
+            Some(
+                v.get(2)
+                    .and_then(|m| m.data.as_bools())
+                    .ok_or_else(|| self.err(op, "mask is not i1"))?,
+            )
+        } else {
+            None
+        };
+        let value = &v
+            .get(1)
+            .ok_or_else(|| self.err(op, format!("{access} without a value")))?
+            .data;
+        if value.scalar_type() != v[0].elem.pointee() {
+            return Err(self.err(op, format!("{access} of a value not of the pointee type")));
+        }
+        Ok(Update { ptrs, value, mask })
     }
 
     fn load(&mut self, op: OpId, has_mask: bool, has_other: bool) -> R<()> {
@@ -756,29 +764,41 @@ impl<'f, 'm> Exec<'f, 'm> {
 
     // ---- reductions ----------------------------------------------------------------------
 
-    fn combine_fn(&self, op: OpId) -> R<(BlockId, Option<tm_tile::BinaryOp>)> {
-        let o = &self.f.ops[op];
-        let &region = o
+    /// What a reduce or scan works on: its operands, their common shape, the combine
+    /// region and, when the region is one binary op, that op.
+    fn combine_inputs(&self, op: OpId, axis: usize, what: &str) -> R<CombineInputs> {
+        let inputs = self.operands(op)?;
+        let &region = self.f.ops[op]
             .regions
             .first()
             .ok_or_else(|| self.err(op, "missing combine region"))?;
-        Ok((region, reduce::match_binary_combine(self.f, region)))
+        let shape = inputs
+            .first()
+            .ok_or_else(|| self.err(op, format!("{what} of nothing")))?
+            .shape
+            .clone();
+        if axis >= shape.len() {
+            return Err(self.err(op, format!("{what} axis out of range")));
+        }
+        if inputs.iter().any(|t| t.shape != shape) {
+            return Err(self.err(op, format!("{what} operands of different shapes")));
+        }
+        Ok(CombineInputs {
+            fast: reduce::match_binary_combine(self.f, region),
+            inputs,
+            shape,
+            region,
+        })
     }
 
     fn reduce(&mut self, op: OpId, axis: usize) -> R<()> {
-        let inputs = self.operands(op)?;
-        let (region, fast) = self.combine_fn(op)?;
-        let first = inputs
-            .first()
-            .ok_or_else(|| self.err(op, "reduce of nothing"))?
-            .clone();
-        if axis >= first.shape.len() {
-            return Err(self.err(op, "reduce axis out of range"));
-        }
-        if inputs.iter().any(|t| t.shape != first.shape) {
-            return Err(self.err(op, "reduce operands of different shapes"));
-        }
-        let (outer, len, inner) = shape::around_axis(&first.shape, axis);
+        let CombineInputs {
+            inputs,
+            shape: in_shape,
+            region,
+            fast,
+        } = self.combine_inputs(op, axis, "reduce")?;
+        let (outer, len, inner) = shape::around_axis(&in_shape, axis);
         if !len.is_power_of_two() {
             return Err(self.err(op, "reduce over a dimension that is not a power of two"));
         }
@@ -797,7 +817,7 @@ impl<'f, 'm> Exec<'f, 'm> {
             cur = self.combine(op, region, fast, left, right)?;
             l = half;
         }
-        let mut out_shape = first.shape.clone();
+        let mut out_shape = in_shape;
         out_shape.remove(axis);
         for (i, t) in cur.into_iter().enumerate() {
             let want = self.result_type(op, i)?;
@@ -811,19 +831,13 @@ impl<'f, 'm> Exec<'f, 'm> {
     }
 
     fn scan(&mut self, op: OpId, axis: usize, reverse: bool) -> R<()> {
-        let inputs = self.operands(op)?;
-        let (region, fast) = self.combine_fn(op)?;
-        let first = inputs
-            .first()
-            .ok_or_else(|| self.err(op, "scan of nothing"))?
-            .clone();
-        if axis >= first.shape.len() {
-            return Err(self.err(op, "scan axis out of range"));
-        }
-        if inputs.iter().any(|t| t.shape != first.shape) {
-            return Err(self.err(op, "scan operands of different shapes"));
-        }
-        let (outer, len, inner) = shape::around_axis(&first.shape, axis);
+        let CombineInputs {
+            inputs,
+            shape: in_shape,
+            region,
+            fast,
+        } = self.combine_inputs(op, axis, "scan")?;
+        let (outer, len, inner) = shape::around_axis(&in_shape, axis);
         // Hillis–Steele: after the step of distance d, element j holds the combination of
         // the 2d elements ending at j (in scan order). log2(len) steps of whole-tile work.
         let mut cur: Vec<Tile> = inputs.iter().map(|t| (**t).clone()).collect();
@@ -834,7 +848,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                 cur.iter().map(|t| Rc::new(reduce::take(t, &src))).collect();
             let later: Vec<Rc<Tile>> = cur.iter().map(|t| Rc::new(reduce::take(t, &dst))).collect();
             let combined = self.combine(op, region, fast, earlier, later)?;
-            let n = first.len();
+            let n = inputs[0].len();
             let mut idx: Vec<usize> = (0..n).collect();
             for (k, &j) in dst.iter().enumerate() {
                 idx[j] = n + k;

@@ -138,3 +138,60 @@ fn while_loop_round_trips_through_text_and_runs() {
         assert_eq!(from_bytes::<i32>(&ob), want, "{iters} iterations");
     }
 }
+
+/// IR the verifier would refuse still runs into a reported error, never a panic, and the
+/// message names the op, the kernel, where it is and which program hit it.
+#[test]
+fn ill_formed_ops_are_reported_with_their_place() {
+    let text = "\
+#file0 = \"k.py\"
+tt.func @k(%p: ptr<f32> {arg=0}) {
+  %0 = make_range {start=0, end=4} : tensor<4xi32>
+  %1 = cast %0 : tensor<4xf32>
+  %2 = reduce {axis=1} %1 : f32 {
+    ^bb(%3: f32, %4: f32):
+    %5 = add %3, %4 : f32
+    yield %5
+  } loc(0:7:5)
+  store %p, %2
+  return
+}
+";
+    let f = tm_tile::parse(text).unwrap();
+    assert!(tm_tile::verify(&f).is_err());
+    let mut pb = vec![0u8; 4];
+    let err = run(&f, [2, 1, 1], &mut [buf::<f32>(&mut pb)]).unwrap_err();
+    assert!(matches!(
+        err,
+        tm_interp::InterpError::Op { op: "reduce", .. }
+    ));
+    assert_eq!(
+        err.to_string(),
+        "cannot run `reduce` in kernel `k` at k.py:7:5, program_id (0, 0, 0): reduce axis out of range"
+    );
+
+    // An op without a location says so.
+    let f = tm_tile::parse(&text.replace(" loc(0:7:5)", "")).unwrap();
+    let err = run(&f, [1, 1, 1], &mut [buf::<f32>(&mut pb)]).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`k` at an unknown location, program_id"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_store_through_a_number_is_reported() {
+    let text = "\
+tt.func @k(%n: i32 {arg=0}) {
+  store %n, %n
+  return
+}
+";
+    let f = tm_tile::parse(text).unwrap();
+    let err = run(&f, [1, 1, 1], &mut [ArgValue::Scalar(ScalarValue::I32(1))]).unwrap_err();
+    assert!(
+        err.to_string().contains("store through a non-pointer"),
+        "{err}"
+    );
+}
