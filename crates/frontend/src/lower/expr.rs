@@ -246,9 +246,33 @@ impl Lowerer {
             }
             Operator::MatMult => return Err(unsupported()),
         };
+        // Triton picks `>>`'s kind from the tensor operand's own dtype before promotion
+        // (`tensor.__rshift__`/`__rrshift__`: the right operand's when the left is a number).
+        let arithmetic = match (&oa, &ob) {
+            (Operand::Value(_), _) => ea.scalar().is_some_and(|s| s.is_signed_int()),
+            (_, _) => eb.scalar().is_some_and(|s| s.is_signed_int()),
+        };
         let vs = self.unify_to(&[oa, ob], t, site)?;
         let ty = self.ty(vs[0]);
+        if bop == BinaryOp::Shr && arithmetic != st.is_signed_int() {
+            return self.shr_as(vs, arithmetic, site).map(Val::Value);
+        }
         Ok(Val::Value(self.emit(OpKind::Binary(bop), vs, ty, site)))
+    }
+
+    /// `a >> b` on operands of a common integer type whose signedness is not the shift's
+    /// kind: reinterpret as the integer of the other signedness, shift, reinterpret back.
+    fn shr_as(&mut self, vs: Vec<ValueId>, arithmetic: bool, site: &Site) -> Result<ValueId> {
+        let ty = self.ty(vs[0]);
+        let st = ty.scalar_type().unwrap_or(ScalarType::I32);
+        let Some(other) = ScalarType::int_of_width(st.bits(), arithmetic) else {
+            return Err(site.err(format!("invalid operand of type {}", triton_name(st))));
+        };
+        let oty = ty.with_elem(Elem::Scalar(other));
+        let a = self.emit(OpKind::Bitcast, vec![vs[0]], oty.clone(), site);
+        let b = self.emit(OpKind::Bitcast, vec![vs[1]], oty.clone(), site);
+        let r = self.emit(OpKind::Binary(BinaryOp::Shr), vec![a, b], oty, site);
+        Ok(self.emit(OpKind::Bitcast, vec![r], ty, site))
     }
 
     /// `ptr ± int` and `int + ptr`: AddPtr with broadcasting.

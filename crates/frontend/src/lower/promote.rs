@@ -169,6 +169,42 @@ pub fn computation_type(
     Ok(integer_promote(a, b))
 }
 
+/// Triton's checks of a Python integer against the computation type of the op it takes
+/// part in (`binary_op_type_checking_impl`): made before the operands are converted, so
+/// `int_tensor / 2**31` is refused even though the division itself is done in floats.
+pub fn check_scalar_fits(c: &ConstValue, t: ScalarType) -> std::result::Result<(), String> {
+    if !t.is_int() {
+        return Ok(());
+    }
+    let v = match c {
+        ConstValue::Int(v) => i128::from(*v),
+        ConstValue::Bool(b) => i128::from(*b),
+        _ => return Ok(()),
+    };
+    // int1 counts as unsigned in Triton (its range is [0, 1]).
+    let unsigned = !t.is_signed_int();
+    if v < 0 && unsigned {
+        return Err(
+            "Cannot perform a binary operation between an unsigned tensor and a negative \
+                    scalar. Perform a explicit cast on one of them."
+                .into(),
+        );
+    }
+    let bits = t.bits();
+    let (min, max) = if unsigned {
+        (0i128, (1i128 << bits) - 1)
+    } else {
+        (-(1i128 << (bits - 1)), (1i128 << (bits - 1)) - 1)
+    };
+    if v < min || v > max {
+        return Err(format!(
+            "Scalar {v} is out of range for type {}",
+            triton_name(t)
+        ));
+    }
+    Ok(())
+}
+
 /// One operand of a typed op: an IR value or a Python number not yet materialized (it
 /// takes the op's type and shape directly).
 #[derive(Clone, Debug)]
@@ -342,15 +378,22 @@ impl Lowerer {
     ) -> Result<Elem> {
         let (ea, eb) = (self.operand_elem(a), self.operand_elem(b));
         match (ea, eb) {
-            (Elem::Scalar(x), Elem::Scalar(y)) => computation_type(
-                x,
-                matches!(a, Operand::Number(_)),
-                y,
-                matches!(b, Operand::Number(_)),
-                div_or_mod,
-            )
-            .map(Elem::Scalar)
-            .map_err(|e| site.err(e)),
+            (Elem::Scalar(x), Elem::Scalar(y)) => {
+                let t = computation_type(
+                    x,
+                    matches!(a, Operand::Number(_)),
+                    y,
+                    matches!(b, Operand::Number(_)),
+                    div_or_mod,
+                )
+                .map_err(|e| site.err(e))?;
+                for o in [a, b] {
+                    if let Operand::Number(c) = o {
+                        check_scalar_fits(c, t).map_err(|e| site.err(e))?;
+                    }
+                }
+                Ok(Elem::Scalar(t))
+            }
             (x, y) if x == y => Ok(x),
             (x, y) => Err(site.err(format!(
                 "invalid operands of type {} and {}",
