@@ -26,7 +26,7 @@ pub trait IntEl: El + Ord {
 }
 
 macro_rules! int_ops {
-    ($t:ty, $wide:ty, $signed:literal) => {
+    ($t:ty, $wide:ty) => {
         impl IntEl for $t {
             #[inline(always)]
             fn wadd(self, o: Self) -> Self {
@@ -112,14 +112,14 @@ macro_rules! int_ops {
     };
 }
 
-int_ops!(i8, i16, true);
-int_ops!(i16, i32, true);
-int_ops!(i32, i64, true);
-int_ops!(i64, i128, true);
-int_ops!(u8, u16, false);
-int_ops!(u16, u32, false);
-int_ops!(u32, u64, false);
-int_ops!(u64, u128, false);
+int_ops!(i8, i16);
+int_ops!(i16, i32);
+int_ops!(i32, i64);
+int_ops!(i64, i128);
+int_ops!(u8, u16);
+int_ops!(u16, u32);
+int_ops!(u32, u64);
+int_ops!(u64, u128);
 
 /// Float math in one precision (f32 or f64). f16 and bf16 are computed through f32 and
 /// rounded back by the callers.

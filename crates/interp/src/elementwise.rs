@@ -32,6 +32,11 @@ fn to_f32<T: El>(v: &[T]) -> Vec<f32> {
     map(v, |x| x.to_f64() as f32)
 }
 
+/// f32 results rounded (to nearest even) to the narrow float type `T` they were computed for.
+fn from_f32<T: El>(v: &[f32]) -> Data {
+    T::into_data(map(v, |x| T::from_f64(x as f64)))
+}
+
 // ---- unary -------------------------------------------------------------------------------
 
 fn int_unary<T: IntEl>(op: UnaryOp, a: &[T]) -> OpResult<Data> {
@@ -88,7 +93,7 @@ fn half_unary<T: El>(op: UnaryOp, a: &[T]) -> Data {
 
 fn round_back<T: El>(d: Data) -> Data {
     match d {
-        Data::F32(v) => T::into_data(map(&v, |x| T::from_f64(x as f64))),
+        Data::F32(v) => from_f32::<T>(&v),
         other => other,
     }
 }
@@ -175,8 +180,7 @@ fn float_binary<T: FloatEl>(op: BinaryOp, a: &[T], b: &[T]) -> OpResult<Vec<T>> 
 }
 
 fn half_binary<T: El>(op: BinaryOp, a: &[T], b: &[T]) -> OpResult<Data> {
-    let r = float_binary(op, &to_f32(a), &to_f32(b))?;
-    Ok(T::into_data(map(&r, |x| T::from_f64(x as f64))))
+    Ok(from_f32::<T>(&float_binary(op, &to_f32(a), &to_f32(b))?))
 }
 
 fn bool_binary(op: BinaryOp, a: &[bool], b: &[bool]) -> OpResult<Vec<bool>> {
@@ -299,8 +303,7 @@ pub fn fma(a: &Data, b: &Data, c: &Data) -> OpResult<Data> {
             .collect()
     }
     fn h<T: El>(a: &[T], b: &[T], c: &[T]) -> Data {
-        let r = f(&to_f32(a), &to_f32(b), &to_f32(c));
-        T::into_data(map(&r, |x| T::from_f64(x as f64)))
+        from_f32::<T>(&f(&to_f32(a), &to_f32(b), &to_f32(c)))
     }
     Ok(match (a, b, c) {
         (Data::F32(x), Data::F32(y), Data::F32(z)) => Data::F32(f(x, y, z)),

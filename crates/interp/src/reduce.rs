@@ -108,20 +108,7 @@ pub fn dot(a: &Tile, b: &Tile, acc: &Tile) -> OpResult<Tile> {
         ) else {
             return Err("dot: conversion to f32 failed".into());
         };
-        for bi in 0..batch {
-            let (x, y) = (&x[bi * m * k..], &y[bi * k * n..]);
-            let c = &mut c[bi * m * n..(bi + 1) * m * n];
-            for i in 0..m {
-                let row = &mut c[i * n..(i + 1) * n];
-                for kk in 0..k {
-                    let av = x[i * k + kk];
-                    let brow = &y[kk * n..(kk + 1) * n];
-                    for (cv, &bv) in row.iter_mut().zip(brow) {
-                        *cv += av * bv;
-                    }
-                }
-            }
-        }
+        matmul_acc(&x, &y, &mut c, [batch, m, k, n], |c, a, b| c + a * b);
         ew::cast(&Data::F32(c), acc_ty)?
     } else {
         let (Data::I64(x), Data::I64(y), Data::I64(mut c)) = (
@@ -131,19 +118,36 @@ pub fn dot(a: &Tile, b: &Tile, acc: &Tile) -> OpResult<Tile> {
         ) else {
             return Err("dot: conversion to i64 failed".into());
         };
-        for bi in 0..batch {
-            let (x, y) = (&x[bi * m * k..], &y[bi * k * n..]);
-            let c = &mut c[bi * m * n..(bi + 1) * m * n];
-            for i in 0..m {
-                for kk in 0..k {
-                    let av = x[i * k + kk];
-                    for j in 0..n {
-                        c[i * n + j] = c[i * n + j].wrapping_add(av.wrapping_mul(y[kk * n + j]));
-                    }
-                }
-            }
-        }
+        matmul_acc(&x, &y, &mut c, [batch, m, k, n], |c, a, b| {
+            c.wrapping_add(a.wrapping_mul(b))
+        });
         ew::cast(&Data::I64(c), acc_ty)?
     };
     Ok(Tile::new(acc.shape.clone(), acc.elem, out))
+}
+
+/// `c += x @ y` for each of `batch` row-major [m, k] @ [k, n] products, every term added
+/// by `mac(c, a, b)` in increasing k: the order the result's rounding depends on.
+#[inline]
+fn matmul_acc<T: Copy>(
+    x: &[T],
+    y: &[T],
+    c: &mut [T],
+    [batch, m, k, n]: [usize; 4],
+    mac: impl Fn(T, T, T) -> T,
+) {
+    for bi in 0..batch {
+        let (x, y) = (&x[bi * m * k..], &y[bi * k * n..]);
+        let c = &mut c[bi * m * n..(bi + 1) * m * n];
+        for i in 0..m {
+            let row = &mut c[i * n..(i + 1) * n];
+            for kk in 0..k {
+                let av = x[i * k + kk];
+                let brow = &y[kk * n..(kk + 1) * n];
+                for (cv, &bv) in row.iter_mut().zip(brow) {
+                    *cv = mac(*cv, av, bv);
+                }
+            }
+        }
+    }
 }

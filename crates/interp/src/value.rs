@@ -384,81 +384,53 @@ fn print_float(x: f64) -> String {
     }
 }
 
-impl El for f32 {
-    const ST: ScalarType = ScalarType::F32;
-    fn into_data(v: Vec<Self>) -> Data {
-        Data::F32(v)
-    }
-    fn to_i64(self) -> i64 {
-        self as i64
-    }
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    fn from_i64(v: i64) -> Self {
-        v as f32
-    }
-    fn from_f64(v: f64) -> Self {
-        v as f32
-    }
-    fn bits(self) -> u64 {
-        f32::to_bits(self) as u64
-    }
-    fn of_bits(b: u64) -> Self {
-        f32::from_bits(b as u32)
-    }
-    fn nonzero(self) -> bool {
-        self != 0.0
-    }
-    fn read_le(b: &[u8]) -> Self {
-        f32::from_le_bytes([b[0], b[1], b[2], b[3]])
-    }
-    fn write_le(self, b: &mut [u8]) {
-        b[..4].copy_from_slice(&self.to_le_bytes());
-    }
-    fn print(self) -> String {
-        print_float(self as f64)
-    }
+macro_rules! float_el {
+    ($t:ty, $st:ident, $bits:ty) => {
+        impl El for $t {
+            const ST: ScalarType = ScalarType::$st;
+            fn into_data(v: Vec<Self>) -> Data {
+                Data::$st(v)
+            }
+            fn to_i64(self) -> i64 {
+                self as i64
+            }
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            fn from_i64(v: i64) -> Self {
+                v as $t
+            }
+            fn from_f64(v: f64) -> Self {
+                v as $t
+            }
+            fn bits(self) -> u64 {
+                <$t>::to_bits(self) as u64
+            }
+            fn of_bits(b: u64) -> Self {
+                <$t>::from_bits(b as $bits)
+            }
+            fn nonzero(self) -> bool {
+                self != 0.0
+            }
+            fn read_le(b: &[u8]) -> Self {
+                const N: usize = std::mem::size_of::<$t>();
+                let mut a = [0u8; N];
+                a.copy_from_slice(&b[..N]);
+                <$t>::from_le_bytes(a)
+            }
+            fn write_le(self, b: &mut [u8]) {
+                let a = self.to_le_bytes();
+                b[..a.len()].copy_from_slice(&a);
+            }
+            fn print(self) -> String {
+                print_float(self as f64)
+            }
+        }
+    };
 }
 
-impl El for f64 {
-    const ST: ScalarType = ScalarType::F64;
-    fn into_data(v: Vec<Self>) -> Data {
-        Data::F64(v)
-    }
-    fn to_i64(self) -> i64 {
-        self as i64
-    }
-    fn to_f64(self) -> f64 {
-        self
-    }
-    fn from_i64(v: i64) -> Self {
-        v as f64
-    }
-    fn from_f64(v: f64) -> Self {
-        v
-    }
-    fn bits(self) -> u64 {
-        f64::to_bits(self)
-    }
-    fn of_bits(b: u64) -> Self {
-        f64::from_bits(b)
-    }
-    fn nonzero(self) -> bool {
-        self != 0.0
-    }
-    fn read_le(b: &[u8]) -> Self {
-        let mut a = [0u8; 8];
-        a.copy_from_slice(&b[..8]);
-        f64::from_le_bytes(a)
-    }
-    fn write_le(self, b: &mut [u8]) {
-        b[..8].copy_from_slice(&self.to_le_bytes());
-    }
-    fn print(self) -> String {
-        print_float(self)
-    }
-}
+float_el!(f32, F32, u32);
+float_el!(f64, F64, u64);
 
 macro_rules! half_el {
     ($t:ty, $st:ident) => {

@@ -195,3 +195,26 @@ tt.func @k(%n: i32 {arg=0}) {
         "{err}"
     );
 }
+
+#[test]
+fn integer_dot_accumulates_exactly() {
+    let text = "\
+tt.func @d(%o: ptr<i32> {arg=0}) {
+  %0 = make_range {start=0, end=4} : tensor<4xi32>
+  %1 = reshape %0 : tensor<2x2xi32>
+  %2 = constant {value=10} : tensor<2x2xi32>
+  %3 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<2x2xi32>
+  %4 = reshape %3 : tensor<4xi32>
+  %5 = splat %o : tensor<4xptr<i32>>
+  %6 = addptr %5, %0 : tensor<4xptr<i32>>
+  store %6, %4
+  return
+}
+";
+    let f = tm_tile::parse(text).unwrap();
+    tm_tile::verify(&f).unwrap();
+    let mut ob = vec![0u8; 16];
+    run(&f, [1, 1, 1], &mut [buf::<i32>(&mut ob)]).unwrap();
+    // [[0, 1], [2, 3]] squared is [[2, 3], [6, 11]].
+    assert_eq!(from_bytes::<i32>(&ob), vec![12, 13, 16, 21]);
+}
