@@ -23,6 +23,9 @@
 //!   `threadgroup atomic_int/atomic_uint/atomic_float *`; compare-and-swap loops on the
 //!   weak exchange until it succeeds or sees another value, so it acts as a strong CAS.
 //! - Barrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device)`.
+//! - Simdgroup matrices → `simdgroup_float8x8` / `simdgroup_half8x8 tm_m<i>;` declared with
+//!   the locals; `simdgroup_load` / `simdgroup_store` from threadgroup arrays with a row
+//!   stride, `simdgroup_multiply_accumulate`.
 //!
 //! Integer semantics (Triton's, and the same choices as the WGSL printer): add, sub, mul
 //! and neg wrap (computed in `uint`/`ulong`, so no C++ signed overflow); `x / 0` is all ones, `x % 0 == x` (NVIDIA's results, as the interpreter),
@@ -228,9 +231,40 @@ fn const_text(lit: Literal, t: ScalarType) -> Result<String, PrintError> {
         ScalarType::I32 if v < 0 => format!("({v})"),
         ScalarType::I32 => format!("{v}"),
         ScalarType::U32 => format!("{v}u"),
+        for (i, &t) in self.k.matrices.iter().enumerate() {
+            let ty = match t {
+                ScalarType::F32 => "simdgroup_float8x8",
+                ScalarType::F16 => "simdgroup_half8x8",
+                other => {
+                    return Err(PrintError::unsupported(format!(
+                        "simdgroup matrices of {other}"
+                    )))
+                }
+            };
+            self.line(&format!("{ty} tm_m{i};"));
+        }
         ScalarType::I64 if v == i64::MIN as i128 => {
             "(long(-9223372036854775807) - long(1))".to_string()
         }
+    /// `&s3[offset]` for a matrix load or store, checking the matrix exists and its
+    /// element type is the array's.
+    fn matrix_ptr(&mut self, mat: u32, arr: u32, offset: &Operand) -> Result<String, PrintError> {
+        let m = self
+            .k
+            .matrices
+            .get(mat as usize)
+            .copied()
+            .ok_or_else(|| PrintError::malformed("no such simdgroup matrix"))?;
+        let a = types::shared(self.k, arr)?;
+        if a.elem != m {
+            return Err(PrintError::malformed(
+                "simdgroup matrix and threadgroup array types differ",
+            ));
+        }
+        let i = self.index(offset)?;
+        Ok(format!("&{}[{i}]", names::shared(arr as usize)))
+    }
+
         ScalarType::U64 => format!("{v}ul"),
         other => format!("{}({v})", scalar_type(other)?),
     })
@@ -470,6 +504,35 @@ impl<'k> Msl<'k> {
             }
             Stmt::If {
                 cond,
+            Stmt::MatrixLoad {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let p = self.matrix_ptr(*mat, *arr, offset)?;
+                self.line(&format!("metal::simdgroup_load(tm_m{mat}, {p}, {stride});"));
+            }
+            Stmt::MatrixStore {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let p = self.matrix_ptr(*mat, *arr, offset)?;
+                self.line(&format!(
+                    "metal::simdgroup_store(tm_m{mat}, {p}, {stride});"
+                ));
+            }
+            Stmt::MatrixMulAcc { d, a, b, c } => {
+                let n = self.k.matrices.len() as u32;
+                if [d, a, b, c].iter().any(|&&m| m >= n) {
+                    return Err(PrintError::malformed("no such simdgroup matrix"));
+                }
+                self.line(&format!(
+                    "metal::simdgroup_multiply_accumulate(tm_m{d}, tm_m{a}, tm_m{b}, tm_m{c});"
+                ));
+            }
                 then_body,
                 else_body,
             } => {

@@ -89,6 +89,12 @@ pub const MSL_LIBRARY: &[&str] = &[
     "metal::simd_prefix_exclusive_sum",
     "metal::simd_all",
     "metal::simd_any",
+    // simdgroup_matrix 8×8 (the dot lowering's matrix path).
+    "simdgroup_float8x8",
+    "simdgroup_half8x8",
+    "metal::simdgroup_load",
+    "metal::simdgroup_store",
+    "metal::simdgroup_multiply_accumulate",
     // Integer functions.
     "metal::min",
     "metal::max",

@@ -476,6 +476,11 @@ impl<'k> Wgsl<'k> {
                 if c.ty != SType::scalar(elem) || v.ty != SType::scalar(elem) {
                     return Err(PrintError::malformed(
                         "atomic operand type differs from memory",
+            Stmt::MatrixLoad { .. } | Stmt::MatrixStore { .. } | Stmt::MatrixMulAcc { .. } => {
+                return Err(PrintError::unsupported(
+                    "matrix operations in WGSL (naga 30 has `enable wgpu_cooperative_matrix;` with coop_mat8x8/16x16, but this printer does not emit it yet)",
+                ))
+            }
                     ));
                 }
                 let d = names::local(self.k, *dst)?;

@@ -9,5 +9,7 @@ mod harness;
 
 mod lowered {
     pub mod atomic;
+    pub mod dot;
+    pub mod scan;
     pub mod shape;
 }

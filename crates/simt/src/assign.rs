@@ -217,6 +217,31 @@ impl Walker<'_> {
                     self.request(op, i, Some(parent.clone()));
                 }
             }
+            OpKind::Dot { .. } => {
+                // The accumulator is read in the result's layout; the inputs go through
+                // threadgroup memory, so any layout will do for them.
+                let l = self.decide(o.results[0]);
+                if n == 3 {
+                    self.request(op, 2, l);
+                }
+            }
+            OpKind::Scan { .. } => {
+                let first = o.results.first().and_then(|&r| self.decide(r));
+                for &r in o.results.iter().skip(1) {
+                    self.set(
+                        r,
+                        first
+                            .clone()
+                            .unwrap_or_else(|| self.a.default_layout(&f.ty(r).shape)),
+                    );
+                }
+                for &region in &o.regions {
+                    self.block(region, &[], 0)?;
+                }
+                for i in 0..n {
+                    self.request(op, i, first.clone());
+                }
+            }
             OpKind::ExpandDims(axis) => {
                 let l = self.decide(o.results[0]);
                 self.request(op, 0, l.map(|l| Layout::slice(*axis, l)));

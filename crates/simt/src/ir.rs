@@ -189,6 +189,30 @@ pub enum Stmt {
     Barrier,
     /// Leave the kernel (grid-guard in the prologue, or Triton's early `return`).
     Return,
+    /// Collective over the simdgroup (every lane, same operands): load the 8×8 matrix
+    /// `mat` (index into `Kernel::matrices`) from threadgroup array `arr`, element (r, c) at
+    /// `offset + r * stride + c`. Metal: `simdgroup_load`.
+    MatrixLoad {
+        mat: u32,
+        arr: u32,
+        offset: Operand,
+        stride: u32,
+    },
+    /// The inverse of `MatrixLoad`. Metal: `simdgroup_store`.
+    MatrixStore {
+        mat: u32,
+        arr: u32,
+        offset: Operand,
+        stride: u32,
+    },
+    /// `d = a * b + c` on 8×8 matrices, collective over the simdgroup. Metal:
+    /// `simdgroup_multiply_accumulate`.
+    MatrixMulAcc {
+        d: u32,
+        a: u32,
+        b: u32,
+        c: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -230,6 +254,9 @@ pub struct Kernel {
     pub buffers: Vec<BufferParam>,
     pub scalars: Vec<ScalarParam>,
     pub shared: Vec<SharedArray>,
+    /// Element types of the 8×8 simdgroup matrices the kernel declares (Metal
+    /// `simdgroup_float8x8` / `simdgroup_half8x8`); empty for most kernels.
+    pub matrices: Vec<ScalarType>,
     pub body: Vec<Stmt>,
     pub abi: KernelAbi,
 }

@@ -194,6 +194,9 @@ impl Printer<'_> {
         for s in &k.shared {
             let _ = writeln!(self.out, "shared {}: {}[{}]", s.name, s.elem, s.len);
         }
+        for (i, t) in k.matrices.iter().enumerate() {
+            let _ = writeln!(self.out, "matrix m{i}: {t}[8x8]");
+        }
         self.out.push_str("{\n");
         self.stmts(1, &k.body);
         self.out.push_str("}\n");
@@ -309,6 +312,35 @@ impl Printer<'_> {
             Stmt::Break => self.line(depth, "break"),
             Stmt::Barrier => self.line(depth, "barrier"),
             Stmt::Return => self.line(depth, "return"),
+            Stmt::MatrixLoad {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let line = format!(
+                    "m{mat} = matrix_load {}[{} stride {stride}]",
+                    self.arr(Space::Threadgroup, *arr),
+                    self.operand(offset)
+                );
+                self.line(depth, &line);
+            }
+            Stmt::MatrixStore {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let line = format!(
+                    "matrix_store {}[{} stride {stride}] = m{mat}",
+                    self.arr(Space::Threadgroup, *arr),
+                    self.operand(offset)
+                );
+                self.line(depth, &line);
+            }
+            Stmt::MatrixMulAcc { d, a, b, c } => {
+                self.line(depth, &format!("m{d} = matrix_mul_acc m{a}, m{b}, m{c}"));
+            }
         }
     }
 }

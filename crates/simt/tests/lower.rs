@@ -63,6 +63,8 @@ const KERNELS: &[&str] = &[
     "grid3d",
     "shapes",
     "atomics",
+    "dot",
+    "scan",
 ];
 
 #[test]
@@ -288,8 +290,8 @@ fn pointers_into_two_buffers_are_refused_with_a_location() {
 #[test]
 fn unsupported_ops_and_types_are_errors() {
     let dot = "tt.func @d(%o: ptr<f32> {arg=0}) {
-  %0 = constant {value=1.0} : tensor<16x16xf32>
-  %1 = dot {precision=ieee, max_num_imprecise_acc=0} %0, %0, %0 : tensor<16x16xf32> loc(0:4:9)
+  %0 = constant {value=1} : tensor<16x16xi64>
+  %1 = dot {precision=ieee, max_num_imprecise_acc=0} %0, %0, %0 : tensor<16x16xi64> loc(0:4:9)
   return
 }";
     let err = lower(&tm_tile::parse(dot).unwrap(), &Target::apple(), 4).unwrap_err();

@@ -44,6 +44,7 @@ impl B {
                 buffers: Vec::new(),
                 scalars: Vec::new(),
                 shared: Vec::new(),
+                matrices: Vec::new(),
                 body: Vec::new(),
                 abi: KernelAbi {
                     entry: name.into(),

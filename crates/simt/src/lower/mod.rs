@@ -9,11 +9,14 @@ mod atomic;
 mod axis;
 mod control;
 mod convert;
+mod dot;
 mod elementwise;
+mod matrix;
 mod memory;
 mod prologue;
 mod provenance;
 mod reduce;
+mod scan;
 mod shape;
 
 use rustc_hash::FxHashMap;
@@ -81,6 +84,7 @@ pub(crate) struct Lowerer<'a> {
     /// Per threadgroup array: in use (scratch arrays are reused once released).
     shared_busy: Vec<bool>,
     geo: prologue::Geometry,
+    matrices: Vec<ScalarType>,
     loc: Loc,
 }
 
@@ -129,6 +133,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         shared: Vec::new(),
         shared_busy: Vec::new(),
         geo: prologue::Geometry::default(),
+        matrices: Vec::new(),
         loc: Loc::UNKNOWN,
     };
     let abi = l.params(&prov)?;
@@ -159,6 +164,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         scalars: l.scalars,
         shared: l.shared,
         body,
+        matrices: l.matrices,
         abi: KernelAbi {
             shared_bytes,
             ..abi
@@ -432,6 +438,11 @@ impl<'a> Lowerer<'a> {
             } => {
                 let (aop, has_mask) = (*aop, *has_mask);
                 self.lower_atomic_rmw(op, aop, has_mask)
+            OpKind::Dot { .. } => self.lower_dot(op),
+            OpKind::Scan { axis, reverse } => {
+                let (axis, reverse) = (*axis, *reverse);
+                self.lower_scan(op, axis, reverse)
+            }
             }
             OpKind::AtomicCas { .. } => self.lower_atomic_cas(op),
             OpKind::Split => self.lower_split(op),

@@ -13,7 +13,7 @@ use crate::layout::Layout;
 
 impl Lowerer<'_> {
     /// Inline the combine region on (accumulators, new values).
-    fn combine(
+    pub(super) fn combine(
         &mut self,
         op: OpId,
         acc: &[Operand],
@@ -61,10 +61,15 @@ impl Lowerer<'_> {
     /// The value of `v` in the lane `lane ^ mask`. Shuffles move 32-bit words (the types
     /// every target shuffles); other types are widened or split.
     fn shuffle_xor(&mut self, v: Operand, ty: ScalarType, mask: u32) -> Operand {
-        let m = Some(Self::u32c(mask as i64));
+        self.shuffle(SimdOp::ShuffleXor, v, ty, mask)
+    }
+
+    /// A shuffle (`ShuffleXor`, `ShuffleUp`, `ShuffleDown`, `Shuffle`) of any type.
+    pub(super) fn shuffle(&mut self, op: SimdOp, v: Operand, ty: ScalarType, arg: u32) -> Operand {
+        let m = Some(Self::u32c(arg as i64));
         match ty {
             ScalarType::I32 | ScalarType::U32 | ScalarType::F32 => {
-                self.let_(ty, Expr::Simd(SimdOp::ShuffleXor, v, m))
+                self.let_(ty, Expr::Simd(op, v, m))
             }
             ScalarType::I64 | ScalarType::U64 | ScalarType::F64 => {
                 let pair = SType::vector(ScalarType::U32, 2);
@@ -72,7 +77,7 @@ impl Lowerer<'_> {
                 let halves: Vec<Operand> = (0..2)
                     .map(|i| {
                         let h = self.let_(ScalarType::U32, Expr::Extract(w, i));
-                        self.let_(ScalarType::U32, Expr::Simd(SimdOp::ShuffleXor, h, m))
+                        self.let_(ScalarType::U32, Expr::Simd(op, h, m))
                     })
                     .collect();
                 let w = self.let_v(pair, Expr::Vector(halves));
@@ -87,7 +92,7 @@ impl Lowerer<'_> {
                     ScalarType::U32
                 };
                 let x = self.cast(v, ty, wide);
-                let x = self.let_(wide, Expr::Simd(SimdOp::ShuffleXor, x, m));
+                let x = self.let_(wide, Expr::Simd(op, x, m));
                 self.let_(ty, Expr::Cast(x, SType::scalar(ty)))
             }
         }

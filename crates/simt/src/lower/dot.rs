@@ -1,0 +1,358 @@
+//! `tl.dot`: `acc + a @ b` for 2-D ([M,K] × [K,N]) and batched 3-D operands.
+//!
+//! Both inputs go through threadgroup memory (row-major, in chunks of K when both do not
+//! fit at once). Then either:
+//! - the FMA path (every target): each thread computes the dot products of its own
+//!   accumulator registers, one k at a time in a loop, loading each distinct row of `a` and
+//!   column of `b` it needs once per k;
+//! - the simdgroup-matrix path (`Target::matrix_shape == Some((8, 8, 8))`, Apple): the
+//!   result is cut into 8×8 tiles spread over the simdgroups; each simdgroup loads its
+//!   accumulator tiles, multiply-accumulates 8×8 tiles of `a` and `b` along K, stores the
+//!   tiles to threadgroup memory, from where every thread reads its registers.
+//!
+//! Accumulation is in f32 for float inputs (f16, bf16, f32: `input_precision` tf32 and
+//! tf32x3 are computed in full f32, which is at least as precise) and in i32 for integer
+//! inputs; the result is converted to the accumulator's type once at the end.
+
+use tm_core::ScalarType;
+use tm_tile::{BinaryOp, OpId};
+
+use super::{LowerError, Lowerer};
+use crate::ir::{Expr, LocalId, Operand, SType, Stmt};
+
+/// Operand geometry: batch, M, N, K.
+#[derive(Clone, Copy)]
+pub(super) struct Dims {
+    pub batch: u32,
+    pub m: u32,
+    pub n: u32,
+    pub k: u32,
+}
+
+impl Lowerer<'_> {
+    pub(super) fn lower_dot(&mut self, op: OpId) -> Result<(), LowerError> {
+        let f = self.f;
+        let o = &f.ops[op];
+        if o.operands.len() != 3 {
+            return Err(self.err("dot takes a, b and an accumulator"));
+        }
+        let res = o.results[0];
+        let (sa, sb, sr) = (
+            f.ty(o.operands[0]).shape.clone(),
+            f.ty(o.operands[1]).shape.clone(),
+            f.ty(res).shape.clone(),
+        );
+        let rank = sr.len();
+        if !(rank == 2 || rank == 3) || sa.len() != rank || sb.len() != rank {
+            return Err(self.err("dot needs 2-D or 3-D operands"));
+        }
+        let batch = if rank == 3 { sr[0] } else { 1 };
+        let d = Dims {
+            batch,
+            m: sa[rank - 2],
+            k: sa[rank - 1],
+            n: sb[rank - 1],
+        };
+        if sb[rank - 2] != d.k || sr[rank - 2] != d.m || sr[rank - 1] != d.n {
+            return Err(self.err("dot operand shapes do not agree"));
+        }
+        let a = self.operand(op, 0)?;
+        let b = self.operand(op, 1)?;
+        let acc = self.operand(op, 2)?;
+        if a.layout.is_none() || b.layout.is_none() {
+            return Err(self.err("dot operands must be tensors"));
+        }
+        let in_ty = a.ty;
+        if b.ty != in_ty {
+            return Err(self.err("dot operands must have one element type"));
+        }
+        let cty = if in_ty.is_float() {
+            ScalarType::F32
+        } else if in_ty.is_int() && !in_ty.is_bool() && in_ty.bits() <= 32 {
+            ScalarType::I32
+        } else {
+            return Err(self.err(format!("dot of {in_ty} is not supported")));
+        };
+        let out_layout = self
+            .asg
+            .layout(res)
+            .cloned()
+            .ok_or_else(|| self.err("dot produces a tensor"))?;
+        let rm = self.map(&out_layout, &sr)?;
+        let elem_bytes = self.shared_ty(in_ty).size_bytes();
+        // Keep half of the threadgroup memory for the rest of the kernel.
+        let budget = self.target.shared_mem_bytes / 2;
+        let per_k = (d.m + d.n) * d.batch * elem_bytes;
+        let mut kc = d.k;
+        while kc > 1 && kc * per_k > budget {
+            kc /= 2;
+        }
+        if kc * per_k > budget {
+            return Err(self.err(format!(
+                "dot of {}x{}x{} does not fit in threadgroup memory",
+                d.m, d.n, d.k
+            )));
+        }
+        let use_matrix = self.target.matrix_shape == Some((8, 8, 8))
+            && self.simd == 32
+            && cty == ScalarType::F32
+            && matches!(in_ty, ScalarType::F32 | ScalarType::F16)
+            && d.m % 8 == 0
+            && d.n % 8 == 0
+            && kc % 8 == 0;
+        let sty = self.shared_ty(in_ty);
+        let a_arr = self.scratch(sty, d.batch * d.m * kc);
+        let b_arr = self.scratch(sty, d.batch * kc * d.n);
+
+        // Accumulators in the compute type.
+        let mut c_arr = None;
+        let accs: Vec<LocalId> = if use_matrix {
+            let arr = self.scratch(ScalarType::F32, d.batch * d.m * d.n);
+            let st = row_major(&sr);
+            let acc32 = super::LVal {
+                regs: (0..rm.num_regs())
+                    .map(|r| self.cast(acc.reg(r), acc.ty, cty))
+                    .collect(),
+                ty: cty,
+                ..acc.clone()
+            };
+            self.scatter_regs(&acc32, &sr, &st, 0, arr)?;
+            c_arr = Some(arr);
+            Vec::new()
+        } else {
+            (0..rm.num_regs())
+                .map(|r| {
+                    let l = self.local(SType::scalar(cty));
+                    let v = self.cast(acc.reg(r), acc.ty, cty);
+                    self.set(l, v);
+                    l
+                })
+                .collect()
+        };
+        let mats = match (use_matrix, c_arr) {
+            (true, Some(c)) => Some(self.matrix_tiles(d, c, in_ty)),
+            _ => None,
+        };
+
+        let chunks = d.k / kc;
+        for c in 0..chunks {
+            // a chunk: [batch, M, kc]; b chunk: [batch, kc, N].
+            let a_st = if rank == 3 {
+                vec![(d.m * kc) as i64, kc as i64, 1]
+            } else {
+                vec![kc as i64, 1]
+            };
+            let b_st = if rank == 3 {
+                vec![(kc * d.n) as i64, d.n as i64, 1]
+            } else {
+                vec![d.n as i64, 1]
+            };
+            let k0 = (c * kc) as i64;
+            self.scatter_chunk(&a, &sa, &a_st, rank - 1, k0, kc, a_arr, -k0)?;
+            self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, b_arr, -k0 * d.n as i64)?;
+            self.emit(Stmt::Barrier);
+            match &mats {
+                Some(m) => self.matrix_chunk(m, d, kc, a_arr, b_arr),
+                None => self.fma_chunk(&out_layout, &sr, d, kc, a_arr, b_arr, in_ty, cty, &accs)?,
+            }
+            self.emit(Stmt::Barrier);
+        }
+        self.release(a_arr);
+        self.release(b_arr);
+
+        let out_ty = self.reg_ty(res)?;
+        let regs: Vec<Operand> = match (&mats, c_arr) {
+            (Some(m), Some(arr)) => {
+                self.matrix_finish(m, d, arr);
+                self.emit(Stmt::Barrier);
+                let st = row_major(&sr);
+                let vals = self.gather_regs(&out_layout, &sr, &st, 0, arr, cty)?;
+                self.emit(Stmt::Barrier);
+                self.release(arr);
+                vals.into_iter()
+                    .map(|v| self.cast(v, cty, out_ty))
+                    .collect()
+            }
+            _ => accs
+                .iter()
+                .map(|&l| self.cast(Operand::Local(l), cty, out_ty))
+                .collect(),
+        };
+        self.define(res, regs, None)
+    }
+
+    /// Store the registers of `v` whose coordinate along `kdim` lies in
+    /// `[k0, k0 + kc)` at `sum coord*strides + add` (all of them when one chunk covers K).
+    #[allow(clippy::too_many_arguments)]
+    fn scatter_chunk(
+        &mut self,
+        v: &super::LVal,
+        shape: &[u32],
+        strides: &[i64],
+        kdim: usize,
+        k0: i64,
+        kc: u32,
+        arr: u32,
+        add: i64,
+    ) -> Result<(), LowerError> {
+        if kc == shape[kdim] {
+            return self.scatter_regs(v, shape, strides, add, arr);
+        }
+        let layout = v
+            .layout
+            .clone()
+            .ok_or_else(|| self.err("internal: dot operand without layout"))?;
+        let m = self.map(&layout, shape)?;
+        let tk = self.dim_offset(&layout, shape, kdim)?;
+        let base = self.thread_strided(&layout, shape, strides)?;
+        for r in 0..m.num_regs() {
+            let offs = m.reg_offsets(r);
+            let kreg = offs[kdim] as i64;
+            let kabs = self.iadd(tk, Self::i32c(kreg));
+            let inside = match kabs {
+                Operand::Const(tm_tile::Literal::Int(x), _) => Operand::Const(
+                    tm_tile::Literal::Int((x >= k0 && x < k0 + kc as i64) as i64),
+                    ScalarType::I1,
+                ),
+                _ => {
+                    let q = self.let_(
+                        ScalarType::I32,
+                        Expr::Binary(BinaryOp::Shr, kabs, Self::i32c(kc.trailing_zeros() as i64)),
+                    );
+                    self.let_(
+                        ScalarType::I1,
+                        Expr::Cmp(tm_tile::CmpPred::Eq, q, Self::i32c(k0 / kc as i64)),
+                    )
+                }
+            };
+            let lin: i64 = offs.iter().zip(strides).map(|(&o, &s)| o as i64 * s).sum();
+            let reg = v.reg(r);
+            let ty = v.ty;
+            let (body, ()) = self.nested(|s| {
+                let idx = s.iadd(base, Self::i32c(lin + add));
+                s.shared_store(arr, idx, reg, ty);
+                Ok(())
+            })?;
+            self.emit_if(inside, body, Vec::new());
+        }
+        Ok(())
+    }
+
+    /// This thread's part of `sum coord*strides` (i32).
+    fn thread_strided(
+        &mut self,
+        layout: &crate::layout::Layout,
+        shape: &[u32],
+        strides: &[i64],
+    ) -> Result<Operand, LowerError> {
+        let mut offs = Vec::new();
+        for d in 0..shape.len() {
+            offs.push(self.dim_offset(layout, shape, d)?);
+        }
+        Ok(self.in_prologue(|s| {
+            let mut acc = Self::i32c(0);
+            for (o, &st) in offs.into_iter().zip(strides) {
+                let t = s.imul(o, st);
+                acc = s.iadd(acc, t);
+            }
+            acc
+        }))
+    }
+
+    /// `acc[r] += sum_k a[m_r, k] * b[k, n_r]` over one chunk of K, in a loop over k.
+    #[allow(clippy::too_many_arguments)]
+    fn fma_chunk(
+        &mut self,
+        layout: &crate::layout::Layout,
+        shape: &[u32],
+        d: Dims,
+        kc: u32,
+        a_arr: u32,
+        b_arr: u32,
+        in_ty: ScalarType,
+        cty: ScalarType,
+        accs: &[LocalId],
+    ) -> Result<(), LowerError> {
+        let rank = shape.len();
+        let m = self.map(layout, shape)?;
+        // Row bases into a ([batch, M, kc]) and column bases into b ([batch, kc, N]).
+        let (a_st, b_st) = if rank == 3 {
+            (
+                vec![(d.m * kc) as i64, kc as i64, 0],
+                vec![(kc * d.n) as i64, 0, 1],
+            )
+        } else {
+            (vec![kc as i64, 0], vec![0, 1])
+        };
+        let ta = self.thread_strided(layout, shape, &a_st)?;
+        let tb = self.thread_strided(layout, shape, &b_st)?;
+        let lin = |offs: &[u32], st: &[i64]| -> i64 {
+            offs.iter().zip(st).map(|(&o, &s)| o as i64 * s).sum()
+        };
+        let mut a_keys: Vec<i64> = Vec::new();
+        let mut b_keys: Vec<i64> = Vec::new();
+        let mut pairs = Vec::with_capacity(m.num_regs());
+        for r in 0..m.num_regs() {
+            let offs = m.reg_offsets(r);
+            let (ka, kb) = (lin(&offs, &a_st), lin(&offs, &b_st));
+            let ia = a_keys.iter().position(|&x| x == ka).unwrap_or_else(|| {
+                a_keys.push(ka);
+                a_keys.len() - 1
+            });
+            let ib = b_keys.iter().position(|&x| x == kb).unwrap_or_else(|| {
+                b_keys.push(kb);
+                b_keys.len() - 1
+            });
+            pairs.push((ia, ib));
+        }
+        let kvar = self.local(SType::scalar(ScalarType::I32));
+        let (body, ()) = self.nested(|s| {
+            let k = Operand::Local(kvar);
+            let kn = s.imul(k, d.n as i64);
+            let av: Vec<Operand> = a_keys
+                .iter()
+                .map(|&c| {
+                    let base = s.iadd(ta, Self::i32c(c));
+                    let idx = s.iadd(base, k);
+                    let v = s.shared_load(a_arr, idx, in_ty);
+                    s.cast(v, in_ty, cty)
+                })
+                .collect();
+            let bv: Vec<Operand> = b_keys
+                .iter()
+                .map(|&c| {
+                    let base = s.iadd(tb, Self::i32c(c));
+                    let idx = s.iadd(base, kn);
+                    let v = s.shared_load(b_arr, idx, in_ty);
+                    s.cast(v, in_ty, cty)
+                })
+                .collect();
+            for (&(ia, ib), &acc) in pairs.iter().zip(accs) {
+                let e = if cty.is_float() {
+                    Expr::Fma(av[ia], bv[ib], Operand::Local(acc))
+                } else {
+                    let p = s.let_(cty, Expr::Binary(BinaryOp::Mul, av[ia], bv[ib]));
+                    Expr::Binary(BinaryOp::Add, Operand::Local(acc), p)
+                };
+                s.emit(Stmt::Assign { dst: acc, expr: e });
+            }
+            Ok(())
+        })?;
+        self.emit(Stmt::For {
+            var: kvar,
+            start: Self::i32c(0),
+            end: Self::i32c(kc as i64),
+            step: Self::i32c(1),
+            body,
+        });
+        Ok(())
+    }
+}
+
+fn row_major(shape: &[u32]) -> Vec<i64> {
+    let mut s = vec![1i64; shape.len()];
+    for d in (0..shape.len().saturating_sub(1)).rev() {
+        s[d] = s[d + 1] * shape[d + 1] as i64;
+    }
+    s
+}
