@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use tm_tile::{OpKind, ValueId};
+use tm_tile::{Literal, OpKind, ValueId};
 
 use super::builtins::{Builtin, MAX_UNROLL};
 use super::promote::integer_promote;
@@ -141,32 +141,128 @@ impl Lowerer {
         cx.exit_branches += 1;
         self.block = then_b;
         let r = self.body_refs(cx, &then_stmts);
-        cx.returned = None;
+        let then_ret = cx.returned.take();
         cx.scope = before.clone();
         let r = r.and_then(|_| {
             self.block = else_b;
             self.exit_clauses(cx, clauses, rest)
         });
-        cx.returned = None;
+        let else_ret = cx.returned.take();
         cx.scope = before;
         cx.exit_branches -= 1;
         self.block = parent;
         r?;
+        // Every path ended inside the branches (returned, or fell off the end of the
+        // function): the value of the `if` is the function's result.
+        let none = Val::Const(ConstValue::None);
+        let (tv, ev) = (
+            then_ret.unwrap_or(none.clone()),
+            else_ret.unwrap_or(none.clone()),
+        );
+        let (template, then_yield, else_yield) = if tv == ev {
+            (tv, Vec::new(), Vec::new())
+        } else {
+            self.merge_returns(tv, ev, then_b, else_b, parent, site)?
+        };
+        let types = then_yield.iter().map(|&v| self.ty(v)).collect();
         self.func
-            .push_op(then_b, OpKind::Yield, vec![], vec![], vec![], site.loc);
+            .push_op(then_b, OpKind::Yield, then_yield, vec![], vec![], site.loc);
         self.func
-            .push_op(else_b, OpKind::Yield, vec![], vec![], vec![], site.loc);
-        self.func.push_op(
+            .push_op(else_b, OpKind::Yield, else_yield, vec![], vec![], site.loc);
+        let op = self.func.push_op(
             parent,
             OpKind::If,
             vec![cond],
-            vec![],
+            types,
             vec![then_b, else_b],
             site.loc,
         );
-        // Every path ended inside the branches: the function is done.
-        cx.returned = Some(Val::Const(ConstValue::None));
+        let mut results = self.func.ops[op]
+            .results
+            .clone()
+            .into_iter()
+            .map(Val::Value);
+        cx.returned = Some(rebuild(&template, &mut results));
         Ok(())
+    }
+
+    /// The values two branches return, as the results of the `if` holding them. As in
+    /// Triton, returned numbers become tensors, the types must agree, and a branch that
+    /// returns nothing while the other returns a value gives an undefined value (Triton's
+    /// poison; here zeros).
+    fn merge_returns(
+        &mut self,
+        tv: Val,
+        ev: Val,
+        then_b: tm_tile::BlockId,
+        else_b: tm_tile::BlockId,
+        parent: tm_tile::BlockId,
+        site: &Site,
+    ) -> Result<(Val, Vec<ValueId>, Vec<ValueId>)> {
+        let none = Val::Const(ConstValue::None);
+        let (tv_none, ev_none) = (tv == none, ev == none);
+        let template = if tv_none { ev.clone() } else { tv.clone() };
+        let mut tl = Vec::new();
+        let mut el = Vec::new();
+        let same_shape = (tv_none || leaves_like(&template, &tv, &mut tl))
+            && (ev_none || leaves_like(&template, &ev, &mut el));
+        let inconsistent =
+            |a: String, b: String| site.err(format!("Inconsistent return types: {a} and {b}"));
+        if !same_shape {
+            return Err(inconsistent(
+                tv.kind_name().to_string(),
+                ev.kind_name().to_string(),
+            ));
+        }
+        let materialize_in = |l: &mut Lowerer, block, leaves: &[Val]| -> Result<Vec<ValueId>> {
+            l.block = block;
+            let ids = leaves
+                .iter()
+                .map(|v| l.materialize(v, site))
+                .collect::<Result<Vec<_>>>();
+            l.block = parent;
+            ids
+        };
+        let mut tids = materialize_in(self, then_b, &tl)?;
+        let mut eids = materialize_in(self, else_b, &el)?;
+        if tv_none {
+            tids = self.zeros_like(&eids, then_b, parent, site)?;
+        }
+        if ev_none {
+            eids = self.zeros_like(&tids, else_b, parent, site)?;
+        }
+        for (&t, &e) in tids.iter().zip(&eids) {
+            let (tt, et) = (self.ty(t), self.ty(e));
+            if tt != et {
+                return Err(inconsistent(type_name(&tt), type_name(&et)));
+            }
+        }
+        Ok((template, tids, eids))
+    }
+
+    /// Zeros of the types of `like`, emitted in `block`.
+    fn zeros_like(
+        &mut self,
+        like: &[ValueId],
+        block: tm_tile::BlockId,
+        parent: tm_tile::BlockId,
+        site: &Site,
+    ) -> Result<Vec<ValueId>> {
+        let mut out = Vec::with_capacity(like.len());
+        for &o in like {
+            let ty = self.ty(o);
+            let lit = match ty.elem {
+                tm_tile::Elem::Scalar(s) if s.is_float() => Literal::Float(0.0),
+                tm_tile::Elem::Scalar(_) => Literal::Int(0),
+                tm_tile::Elem::Ptr(_) => return Err(site.err(
+                    "unsupported: a path that returns nothing in a function that returns a pointer",
+                )),
+            };
+            self.block = block;
+            out.push(self.constant(lit, ty, site));
+            self.block = parent;
+        }
+        Ok(out)
     }
 
     fn exit_clauses(
@@ -241,13 +337,8 @@ impl Lowerer {
                 if cx.region_depth > 0 {
                     return Err(cx.err(
                         s,
-                        "unsupported: return inside a runtime for loop or conditional expression",
+                        "Cannot have `return` statements inside `while` or `for` statements in triton",
                     ));
-                }
-                if cx.exit_branches > 0 && v != Val::Const(ConstValue::None) {
-                    return Err(
-                        cx.err(s, "unsupported: returning a value from inside a runtime if")
-                    );
                 }
                 cx.returned = Some(v);
                 Ok(())
