@@ -5,6 +5,7 @@ use std::rc::Rc;
 use tm_core::{Loc, ScalarType};
 use tm_tile::{BlockId, Elem, Function, Literal, OpId, OpKind, Type, ValueId};
 
+use crate::dot;
 use crate::elementwise::{self as ew, OpResult};
 use crate::error::InterpError;
 use crate::memory::{MemFault, Memory};
@@ -460,7 +461,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                 if v.len() != 3 {
                     return Err(self.err(op, "dot takes a, b and acc"));
                 }
-                let r = self.lift(op, reduce::dot(&v[0], &v[1], &v[2]))?;
+                let r = self.lift(op, dot::dot(&v[0], &v[1], &v[2]))?;
                 self.set(op, 0, Rc::new(r))
             }
             OpKind::For => self.for_loop(op),

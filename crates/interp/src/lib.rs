@@ -14,6 +14,7 @@
 //! - `dot` multiplies in full f32 (no tf32 rounding) and accumulates in f32.
 
 mod arith;
+mod dot;
 mod elementwise;
 pub mod error;
 mod exec;
