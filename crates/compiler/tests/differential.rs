@@ -20,7 +20,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
-use tm_interp::gen::{kernel, Dt, Kernel, Tolerance, Val};
+use tm_interp::gen::{kernel, Dt, Kernel, ReduceOp, Reduction, Tolerance, Val};
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
     std::env::var(name)
@@ -76,10 +76,14 @@ impl Harness {
         }
         if with_emu {
             if let Some(emu) = engines::emulator() {
-                results.push((
-                    "msl-emu",
-                    pick(engines::run_emu(emu, &f, k.num_warps, grid, &args)),
-                ));
+                let mut r = pick(engines::run_emu(emu, &f, k.num_warps, grid, &args, true));
+                if let Some(test) = r.as_ref().err().and_then(|e| known_race(k, e)) {
+                    // Still check the values of a run without the race check.
+                    let mut u = self.unsupported.lock().unwrap_or_else(|p| p.into_inner());
+                    *u.entry(format!("msl-emu: known bug, {test}")).or_default() += 1;
+                    r = pick(engines::run_emu(emu, &f, k.num_warps, grid, &args, false));
+                }
+                results.push(("msl-emu", r));
             }
         }
         let mut problems = Vec::new();
@@ -213,6 +217,21 @@ const KNOWN_ISSUES: &[(&str, &str, &str)] = &[(
     "Cannot cast scalar components of expression",
     "regressions::wgsl_cast_of_i64_constant_compiles",
 )];
+
+/// The emulator's race check fails a float max/min reduction whose block holds both +0
+/// and -0: replicated lanes combine in different operand orders, get zeros of different
+/// signs, and all store them (regressions::msl_max_of_signed_zeros_is_deterministic).
+fn known_race(k: &Kernel, error: &str) -> Option<&'static str> {
+    let minmax = matches!(
+        k.reduce,
+        Some(Reduction {
+            op: ReduceOp::Max | ReduceOp::Min,
+            ..
+        })
+    );
+    (error.contains("data race") && minmax && k.out_dt().is_float())
+        .then_some("regressions::msl_max_of_signed_zeros_is_deterministic")
+}
 
 fn known_issue(engine: &str, error: &str) -> Option<&'static str> {
     KNOWN_ISSUES

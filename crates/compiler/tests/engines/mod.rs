@@ -188,13 +188,15 @@ pub fn run_wgpu(
     Ok(by_arg(&c.abi, args, out))
 }
 
-/// Lowered for the Apple target, printed as MSL and run on the emulator with its race check.
+/// Lowered for the Apple target, printed as MSL and run on the emulator, with its race check
+/// (the grid runs twice in different thread orders) when `check_races`.
 pub fn run_emu(
     emu: &Emulator,
     f: &tm_tile::Function,
     num_warps: u32,
     grid: [u32; 3],
     args: &[Arg],
+    check_races: bool,
 ) -> Result<Buffers, String> {
     let opts = Options {
         num_warps,
@@ -213,7 +215,7 @@ pub fn run_emu(
             grid,
             &mut scalars,
             &mut refs,
-            &tm_msl_emu::RunOptions { check_races: true },
+            &tm_msl_emu::RunOptions { check_races },
         )
         .map_err(|e| format!("emulator run: {e}"))?;
     }
