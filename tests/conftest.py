@@ -43,3 +43,39 @@ def interpreter():
     """For tests about compilation or argument checking, which need no GPU."""
     with triton.device("interpreter"):
         yield "interpreter"
+
+
+# --- Known failures -------------------------------------------------------------------------
+# tests/known_failures.txt lists the cases that fail today, each with the reason (a missing
+# feature or a known engine bug), one `nodeid-glob | reason` per line. They run and are
+# marked strict xfail: they are reported, never hidden, and one that starts passing fails
+# the run until its line is removed, so the list can only shrink honestly.
+
+import fnmatch as _fnmatch
+import pathlib as _pathlib
+
+_KNOWN = _pathlib.Path(__file__).resolve().parent / "known_failures.txt"
+
+
+def _known_failures():
+    if not _KNOWN.exists():
+        return []
+    rules = []
+    for line in _KNOWN.read_text().splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        pattern, _, reason = line.partition("|")
+        rules.append((pattern.strip(), reason.strip() or "known failure"))
+    return rules
+
+
+def pytest_collection_modifyitems(config, items):
+    rules = _known_failures()
+    if not rules:
+        return
+    for item in items:
+        for pattern, reason in rules:
+            if _fnmatch.fnmatchcase(item.nodeid, pattern):
+                item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+                break
