@@ -117,6 +117,11 @@ pub fn param_names(f: &ast::StmtFunctionDef) -> Vec<&str> {
 pub fn free_names(file: &SourceFile, fn_name: &str) -> Result<Vec<String>, CompileError> {
     let file = Arc::new(file.clone());
     let parsed = source::parse(&file)?;
+    free_names_in(&parsed, fn_name)
+}
+
+/// [`free_names`] of a file already parsed.
+pub fn free_names_in(parsed: &source::Parsed, fn_name: &str) -> Result<Vec<String>, CompileError> {
     let def = parsed.find_def(fn_name)?;
     let mut c = Collect::default();
     walk_parameters(&mut c, &def.parameters);

@@ -53,6 +53,15 @@ impl StdlibModule {
             .clone()
     }
 
+    /// The file parsed, once per process.
+    fn parsed(self) -> Result<Arc<source::Parsed>, CompileError> {
+        type Cached = Result<Arc<source::Parsed>, CompileError>;
+        static PARSED: [OnceLock<Cached>; 2] = [OnceLock::new(), OnceLock::new()];
+        PARSED[self as usize]
+            .get_or_init(|| source::parse(&self.file()).map(Arc::new))
+            .clone()
+    }
+
     /// Every `def` of the file with its free names bound, built once.
     fn functions(self) -> Result<&'static BTreeMap<String, Arc<FunctionSource>>, CompileError> {
         type Built = Result<BTreeMap<String, Arc<FunctionSource>>, CompileError>;
@@ -62,6 +71,17 @@ impl StdlibModule {
             .as_ref()
             .map_err(Clone::clone)
     }
+}
+
+/// The parsed standard-library file `file` is (the same `Arc`), parsed once per process;
+/// `None` for any other file.
+pub(crate) fn parsed_stdlib_file(
+    file: &Arc<SourceFile>,
+) -> Option<Result<Arc<source::Parsed>, CompileError>> {
+    StdlibModule::ALL
+        .into_iter()
+        .find(|m| Arc::ptr_eq(&m.file(), file))
+        .map(|m| m.parsed())
 }
 
 /// A public function of the standard library.
@@ -268,6 +288,7 @@ fn build_module(
 ) -> Result<BTreeMap<String, Arc<FunctionSource>>, CompileError> {
     let parsed = source::parse(file)?;
     let top = top_level_names(&parsed)?;
+    let parsed = &parsed;
     let mut built = BTreeMap::new();
     let defs: Vec<&String> = top
         .iter()
@@ -276,13 +297,13 @@ fn build_module(
         .collect();
     for name in defs {
         let mut visiting = BTreeSet::new();
-        build_function(file, &top, name, &mut built, &mut visiting)?;
+        build_function(parsed, &top, name, &mut built, &mut visiting)?;
     }
     Ok(built)
 }
 
 fn build_function(
-    file: &Arc<SourceFile>,
+    parsed: &source::Parsed,
     top: &BTreeMap<String, TopLevel>,
     name: &str,
     built: &mut BTreeMap<String, Arc<FunctionSource>>,
@@ -298,10 +319,11 @@ fn build_function(
         )));
     }
     let mut globals = Globals::new();
-    for free in names::free_names(file, name)? {
+    let file = &parsed.file;
+    for free in names::free_names_in(parsed, name)? {
         let binding = match top.get(&free) {
             Some(TopLevel::Def) => {
-                Binding::JitFunction(build_function(file, top, &free, built, visiting)?)
+                Binding::JitFunction(build_function(parsed, top, &free, built, visiting)?)
             }
             Some(TopLevel::Module(m)) => Binding::Module(*m),
             Some(TopLevel::Const(c)) => Binding::Const(c.clone()),
@@ -361,6 +383,18 @@ mod tests {
             max.globals.get("_reduce_with_indices"),
             Some(Binding::JitFunction(_))
         ));
+    }
+
+    #[test]
+    fn stdlib_files_are_parsed_once_per_process() {
+        for m in StdlibModule::ALL {
+            let a = parsed_stdlib_file(&m.file()).unwrap().unwrap();
+            let b = parsed_stdlib_file(&m.file()).unwrap().unwrap();
+            assert!(Arc::ptr_eq(&a, &b), "{:?} parsed twice", m);
+        }
+        // A file with the same text but another identity is not the stdlib's.
+        let copy = SourceFile::new(Standard.path(), Standard.text(), 1);
+        assert!(parsed_stdlib_file(&copy).is_none());
     }
 
     #[test]

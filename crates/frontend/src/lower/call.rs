@@ -6,7 +6,6 @@ use std::sync::Arc;
 use super::builtins::Args;
 use super::{params_of, FnCtx, Lowerer, Result, Site, MAX_INLINE_DEPTH};
 use crate::api::{ConstValue, FunctionSource};
-use crate::source;
 use crate::values::Val;
 
 impl Lowerer {
@@ -16,7 +15,7 @@ impl Lowerer {
                 "unsupported: calls nested deeper than {MAX_INLINE_DEPTH} (recursion is not supported)"
             )));
         }
-        let parsed = source::parse(&f.file)?;
+        let parsed = self.parsed(&f.file)?;
         let def = parsed.find_def(&f.name)?;
         let file_idx = self.file_index(&f.file);
         let mut cx = FnCtx::new(&parsed, file_idx, &f.globals, false);

@@ -17,7 +17,7 @@ mod shapes;
 mod stmt;
 mod while_loop;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use ruff_python_ast as ast;
@@ -100,6 +100,10 @@ pub struct Lowerer {
     pub unrolled: i64,
     /// Triton's debug mode: Python `assert` statements become device asserts.
     pub debug: bool,
+    /// Files parsed so far, by the address of their `Arc` (each `Parsed` holds its file,
+    /// so the address is not reused while cached): a helper inlined at many call sites
+    /// (the standard library's sort makes hundreds of calls) is parsed once.
+    parsed: HashMap<*const SourceFile, Arc<Parsed>>,
 }
 
 impl Lowerer {
@@ -118,6 +122,20 @@ impl Lowerer {
 
     pub fn constant(&mut self, lit: Literal, ty: Type, site: &Site) -> ValueId {
         self.emit(OpKind::Constant(lit), Vec::new(), ty, site)
+    }
+
+    /// `file` parsed, from the cache when seen before.
+    pub fn parsed(&mut self, file: &Arc<SourceFile>) -> Result<Arc<Parsed>> {
+        let key = Arc::as_ptr(file);
+        if let Some(p) = self.parsed.get(&key) {
+            return Ok(p.clone());
+        }
+        let p = match crate::stdlib::parsed_stdlib_file(file) {
+            Some(p) => p?,
+            None => Arc::new(source::parse(file)?),
+        };
+        self.parsed.insert(key, p.clone());
+        Ok(p)
     }
 
     /// The index of `file` in the function's file list, adding it on first use.
@@ -167,6 +185,7 @@ pub fn lower(kernel: &FunctionSource, args: &[ArgSpec], debug: bool) -> Result<F
         inline_depth: 0,
         unrolled: 0,
         debug,
+        parsed: HashMap::new(),
     };
     let mut cx = FnCtx::new(&parsed, 0, &kernel.globals, true);
     let params = params_of(&parsed, def)?;
