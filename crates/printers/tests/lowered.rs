@@ -10,6 +10,7 @@ mod harness;
 mod lowered {
     pub mod atomic;
     pub mod dot;
+    pub mod lock;
     pub mod reduce;
     pub mod scan;
     pub mod shape;

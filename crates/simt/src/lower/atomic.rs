@@ -294,17 +294,7 @@ impl Lowerer<'_> {
         shape: &[u32],
     ) -> Result<Vec<Operand>, LowerError> {
         let Some(layout) = layout else {
-            let arr = self.scratch(self.shared_ty(ty), 1);
-            let (body, ()) = self.nested(|s| {
-                s.shared_store(arr, Self::i32c(0), regs[0], ty);
-                Ok(())
-            })?;
-            self.emit_if(owner, body, Vec::new());
-            self.emit(Stmt::Barrier);
-            let v = self.shared_load(arr, Self::i32c(0), ty);
-            self.emit(Stmt::Barrier);
-            self.release(arr);
-            return Ok(vec![v]);
+            return Ok(vec![self.from_thread_zero(regs[0], ty, owner)?]);
         };
         let m = self.map(layout, shape)?;
         let numel = u32::try_from(m.numel()).map_err(|_| self.err("tensor too large"))?;

@@ -272,7 +272,10 @@ impl Lowerer<'_> {
                 }
             }
         }
-        let regs = out.into_iter().map(Operand::Local).collect();
+        let mut regs: Vec<Operand> = out.into_iter().map(Operand::Local).collect();
+        if map.is_none() {
+            regs[0] = self.uniform_scalar_load(buf, regs[0], ty)?;
+        }
         self.define(res, regs, None)
     }
 

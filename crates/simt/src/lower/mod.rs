@@ -18,6 +18,7 @@ mod provenance;
 mod reduce;
 mod scan;
 mod shape;
+mod uniform;
 
 use rustc_hash::FxHashMap;
 use tm_core::{
