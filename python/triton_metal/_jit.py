@@ -15,7 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _core, _devices
-from ._resolve import encode_const, function_source, read_source
+from ._resolve import encode_const, expand_spec, function_source, read_source
 from .language import core as _lang
 
 _MISSING = object()
@@ -349,8 +349,9 @@ class JITFunction:
         if kernel is None:
             if self._tree is None:
                 self._tree = function_source(self)
+            specs = [expand_spec(k) for k in key]
             core = _core.compile(
-                device, self._tree, list(key), options["num_warps"], options["num_stages"]
+                device, self._tree, specs, options["num_warps"], options["num_stages"]
             )
             kernel = CompiledKernel(core, self.__name__, options, self, key)
             self._cache[cache_key] = kernel
@@ -368,7 +369,7 @@ class JITFunction:
                 if c is None:
                     raise TypeError(
                         f"constexpr argument '{name}' must be a bool, int, float, str, None, "
-                        f"dtype or tuple of those, got {type(v).__name__}"
+                        f"dtype, @jit function or tuple of those, got {type(v).__name__}"
                     )
                 key.append(("constexpr", c))
                 launch.append(None)

@@ -41,7 +41,34 @@ def encode_const(value):
     np = sys.modules.get("numpy")
     if np is not None and isinstance(value, np.generic):
         return encode_const(value.item())
+    from ._jit import JITFunction
+
+    if isinstance(value, JITFunction):
+        # The function object itself (hashable, for cache keys); expand_const turns it
+        # into its source tree for the compiler.
+        return ("jit", value)
     return None
+
+
+def expand_const(encoded, _active=None):
+    """An encoded constant with each ``("jit", function)`` replaced by ``("jit", tree)``;
+    None where that function is being expanded already (recursion)."""
+    tag, payload = encoded
+    if tag == "jit":
+        if _active is not None and id(payload) in _active:
+            return None
+        return ("jit", function_source(payload, _active))
+    if tag == "tuple":
+        items = tuple(expand_const(c, _active) for c in payload)
+        return None if any(i is None for i in items) else ("tuple", items)
+    return encoded
+
+
+def expand_spec(spec):
+    """An argument specialization ready for the compiler (see expand_const)."""
+    if spec[0] == "constexpr":
+        return ("constexpr", expand_const(spec[1]))
+    return spec
 
 
 # Modules kernels may name, by their import name. Real Triton's names are listed too, so a
@@ -65,6 +92,17 @@ def _module_kind(obj):
     return _MODULE_KINDS.get(getattr(obj, "__name__", None))
 
 
+def _member(value):
+    """``(kind, name)`` for a builtin of a kernel module imported by itself (``from
+    triton.language import program_id``), else None."""
+    qualified = getattr(value, "__triton_metal_builtin__", None)
+    if not isinstance(qualified, str) or "." not in qualified:
+        return None
+    module, name = qualified.rsplit(".", 1)
+    kind = _MODULE_KINDS.get(module)
+    return None if kind is None else (kind, name)
+
+
 class _Unbound:
     pass
 
@@ -85,7 +123,8 @@ def _lookup(fn, name):
 
 def function_source(jit_fn, _active=None):
     """The encoded source tree of a JITFunction: ``(path, text, first_line, indent, name,
-    globals)`` where each global is ``("const", c)``, ``("module", kind)`` or ``("jit", tree)``.
+    globals)`` where each global is ``("const", c)``, ``("module", kind)``, ``("jit", tree)``
+    or ``("member", (kind, name))``.
     Recursion (a function calling itself, directly or not) leaves the name unbound: the
     frontend refuses it at the call."""
     from ._jit import JITFunction
@@ -104,12 +143,18 @@ def function_source(jit_fn, _active=None):
                 continue
             bindings[free] = ("jit", function_source(value, active))
             continue
+        member = _member(value)
+        if member is not None:
+            bindings[free] = ("member", member)
+            continue
         if inspect.ismodule(value):
             kind = _module_kind(value)
             if kind is not None:
                 bindings[free] = ("module", kind)
             continue
         const = encode_const(value)
+        if const is not None:
+            const = expand_const(const, active)
         if const is not None:
             bindings[free] = ("const", const)
     active.discard(id(jit_fn))

@@ -16,6 +16,9 @@ pub enum ConstValue {
     Str(String),
     Dtype(ScalarType),
     Tuple(Vec<ConstValue>),
+    /// A `@jit` function given as a constexpr argument (`ACTIVATION=leaky_relu`): calls
+    /// of it inline it.
+    Function(Arc<FunctionSource>),
 }
 
 /// Python modules a kernel may name.
@@ -40,6 +43,13 @@ pub enum Binding {
     Module(ModuleKind),
     /// Another `@jit` function: inlined at each call.
     JitFunction(Arc<FunctionSource>),
+    /// The member `name` of a module, imported by itself (`from triton.language import
+    /// program_id`, `from triton.language.extra.libdevice import pow`): the name means
+    /// what `module.name` means.
+    ModuleMember {
+        module: ModuleKind,
+        name: String,
+    },
 }
 
 pub type Globals = BTreeMap<String, Binding>;

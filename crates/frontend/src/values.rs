@@ -12,7 +12,8 @@ use crate::lower::builtins::Builtin;
 pub enum Val {
     /// A runtime scalar or tensor.
     Value(ValueId),
-    /// A constexpr. Never `ConstValue::Tuple`: tuples are `Val::Tuple` of constants.
+    /// A constexpr. Never `ConstValue::Tuple` (tuples are `Val::Tuple` of constants) nor
+    /// `ConstValue::Function` (that is `Val::JitFn`).
     Const(ConstValue),
     Tuple(Vec<Val>),
     Module(ModuleKind),
@@ -61,6 +62,7 @@ impl Val {
             ConstValue::Tuple(items) => {
                 Val::Tuple(items.into_iter().map(Val::from_const).collect())
             }
+            ConstValue::Function(f) => Val::JitFn(f),
             other => Val::Const(other),
         }
     }
@@ -74,6 +76,9 @@ impl Val {
                 .map(Val::to_const)
                 .collect::<Option<Vec<_>>>()
                 .map(ConstValue::Tuple),
+            // A jit function is a compile-time value: it may be passed on to a
+            // `tl.constexpr` parameter of a helper.
+            Val::JitFn(f) => Some(ConstValue::Function(f.clone())),
             _ => None,
         }
     }
@@ -102,6 +107,7 @@ impl Val {
             Val::Const(ConstValue::Str(_)) => "constexpr[str]",
             Val::Const(ConstValue::Dtype(_)) => "dtype",
             Val::Const(ConstValue::Tuple(_)) | Val::Tuple(_) => "tuple",
+            Val::Const(ConstValue::Function(_)) => "JITFunction",
             Val::Module(_) => "module",
             Val::JitFn(_) => "JITFunction",
             Val::Builtin(_) | Val::Method(..) => "builtin function",

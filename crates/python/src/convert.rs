@@ -24,8 +24,9 @@ mod with_frontend {
     use tm_frontend::{ArgSpec, Binding, ConstValue, FunctionSource, ModuleKind};
 
     /// `(tag, payload)`: ("none", None), ("bool", b), ("int", i), ("float", f), ("str", s),
-    /// ("dtype", "f32"), ("tuple", [encoded...]).
-    pub fn const_value(obj: &Bound<'_, PyAny>) -> PyResult<ConstValue> {
+    /// ("dtype", "f32"), ("tuple", [encoded...]), ("jit", source tree) for a `@jit`
+    /// function given as a constant (its source's indentation goes to `indents`).
+    pub fn const_value(obj: &Bound<'_, PyAny>, indents: &mut Vec<Indent>) -> PyResult<ConstValue> {
         let (tag, payload): (String, Bound<'_, PyAny>) = obj.extract()?;
         Ok(match tag.as_str() {
             "none" => ConstValue::None,
@@ -37,16 +38,17 @@ mod with_frontend {
             "tuple" => ConstValue::Tuple(
                 payload
                     .try_iter()?
-                    .map(|item| const_value(&item?))
+                    .map(|item| const_value(&item?, indents))
                     .collect::<PyResult<_>>()?,
             ),
+            "jit" => ConstValue::Function(function_source(&payload, indents)?),
             other => return Err(bad(format!("unknown constant tag '{other}'"))),
         })
     }
 
     /// ("ptr", elem, divisible_by_16) | ("scalar", ty, divisible_by_16, equal_to_one) |
     /// ("constexpr", encoded constant).
-    pub fn arg_spec(obj: &Bound<'_, PyAny>) -> PyResult<ArgSpec> {
+    pub fn arg_spec(obj: &Bound<'_, PyAny>, indents: &mut Vec<Indent>) -> PyResult<ArgSpec> {
         let tag: String = obj.get_item(0)?.extract()?;
         Ok(match tag.as_str() {
             "ptr" => {
@@ -65,7 +67,7 @@ mod with_frontend {
                     equal_to_one,
                 }
             }
-            "constexpr" => ArgSpec::Constexpr(const_value(&obj.get_item(1)?)?),
+            "constexpr" => ArgSpec::Constexpr(const_value(&obj.get_item(1)?, indents)?),
             other => return Err(bad(format!("unknown argument kind '{other}'"))),
         })
     }
@@ -82,7 +84,7 @@ mod with_frontend {
     }
 
     /// `(path, text, first_line, indent, name, {free name: binding})` where a binding is
-    /// ("const", c) | ("module", kind) | ("jit", tree). Records each source's indentation in
+    /// ("const", c) | ("module", kind) | ("jit", tree) | ("member", (kind, name)). Records each source's indentation in
     /// `indents` so that error positions can be moved back into the user's file.
     pub fn function_source(
         obj: &Bound<'_, PyAny>,
@@ -101,9 +103,16 @@ mod with_frontend {
             let key: String = key.extract()?;
             let (tag, payload): (String, Bound<'_, PyAny>) = value.extract()?;
             let binding = match tag.as_str() {
-                "const" => Binding::Const(const_value(&payload)?),
+                "const" => Binding::Const(const_value(&payload, indents)?),
                 "module" => Binding::Module(module_kind(&payload.extract::<String>()?)?),
                 "jit" => Binding::JitFunction(function_source(&payload, indents)?),
+                "member" => {
+                    let (kind, name): (String, String) = payload.extract()?;
+                    Binding::ModuleMember {
+                        module: module_kind(&kind)?,
+                        name,
+                    }
+                }
                 other => return Err(bad(format!("unknown binding tag '{other}'"))),
             };
             globals.insert(key, binding);

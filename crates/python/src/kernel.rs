@@ -122,7 +122,7 @@ mod with_compiler {
         let src = convert::function_source(tree, &mut indents)?;
         let specs = specs
             .iter()
-            .map(|s| convert::arg_spec(&s))
+            .map(|s| convert::arg_spec(&s, &mut indents))
             .collect::<PyResult<Vec<_>>>()?;
         let options = Options {
             num_warps,

@@ -1239,5 +1239,6 @@ fn const_repr(c: &ConstValue) -> String {
             let items: Vec<String> = t.iter().map(const_repr).collect();
             format!("({})", items.join(", "))
         }
+        ConstValue::Function(f) => format!("JITFunction({})", f.name),
     }
 }

@@ -123,6 +123,10 @@ impl Lowerer {
                 Binding::Const(c) => Val::from_const(c.clone()),
                 Binding::Module(m) => Val::Module(*m),
                 Binding::JitFunction(f) => Val::JitFn(f.clone()),
+                Binding::ModuleMember { module, name } => {
+                    let site = cx.site(n);
+                    return builtins::attribute(self, Val::Module(*module), name, &site);
+                }
             });
         }
         if let Some(b) = builtins::python_builtin(id) {
