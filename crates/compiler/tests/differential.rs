@@ -7,7 +7,7 @@
 //! - `TM_PROPTEST_CASES` (default 48): kernels per run.
 //! - `TM_PROPTEST_SEED`: replays a run; the seed is printed on failure with the shrunk
 //!   kernel, its inputs and every engine's output.
-//! - `TM_EMU_EVERY` (default 4): the emulator compiles every kernel with clang (about a
+//! - `TM_EMU_EVERY` (default 2): the emulator compiles every kernel with clang (about a
 //!   second), so it runs on every Nth case only, and on every case once a failure is being
 //!   shrunk.
 //! - Without a wgpu adapter or clang-19 that engine is skipped with a printed reason, unless
@@ -258,7 +258,7 @@ fn engines_agree_on_random_kernels() {
     };
     let cases: u32 = env_or("TM_PROPTEST_CASES", 48);
     let harness = Harness {
-        emu_every: env_or("TM_EMU_EVERY", 4),
+        emu_every: env_or("TM_EMU_EVERY", 2),
         cases_run: AtomicUsize::new(0),
         failing: AtomicBool::new(false),
         unsupported: Mutex::new(BTreeMap::new()),
@@ -298,4 +298,39 @@ fn engines_agree_on_random_kernels() {
         }
         Err(e) => panic!("differential test aborted (TM_PROPTEST_SEED={seed}): {e}"),
     }
+}
+
+/// The comparison has teeth: one wrong element of a correct interpreter output is caught,
+/// and it is located.
+#[test]
+fn a_wrong_element_is_reported() {
+    use tm_interp::gen::{Input, Layout, Node};
+    let k = Kernel {
+        rows: 2,
+        cols: 4,
+        n_rows: 3,
+        n_cols: 5,
+        num_warps: 1,
+        inputs: vec![Input {
+            dt: Dt::I32,
+            layout: Layout::Full,
+            data: (0..15).map(|i| Val::I(i - 7)).collect(),
+        }],
+        nodes: vec![
+            Node::Input(0),
+            Node::Const(Val::I(0), Dt::I32),
+            Node::Binary(tm_tile::BinaryOp::Div, 0, 1),
+        ],
+        reduce: None,
+    };
+    let f = k.build();
+    let mut out =
+        engines::run_interp(&f, k.grid(), &k.args()).expect("interpreter runs")[1].clone();
+    // x / 0 is all ones.
+    assert_eq!(k.check_with(&out, &Tolerance::EXACT), Ok(()));
+    assert!(out.chunks(4).all(|c| c == [0xff; 4]));
+    out[7 * 4] = 0;
+    assert_eq!(k.mismatch(&out, &Tolerance::GPU), Some(7));
+    let err = k.check_with(&out, &Tolerance::GPU).unwrap_err();
+    assert!(err.starts_with("at (1, 2)"), "{err}");
 }
