@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tm_core::KernelAbi;
 
-use crate::bind_cache::BindKey;
+use crate::bind_cache::bind_key;
 use crate::buffer::GpuBuffer;
 use crate::device::{lock, GpuDevice};
 use crate::pipeline::GpuPipeline;
@@ -109,19 +109,16 @@ impl GpuDevice {
         stream.scalars.resize(offset as usize, 0);
         stream.scalars.extend_from_slice(scalars);
 
-        let copies = alias_copies(p.abi.buffers.iter().map(|b| b.writes), buffers);
-        let bind_group = if copies.iter().all(Option::is_none) {
-            let key = BindKey {
-                pipeline: p.id,
-                buffers: buffers.iter().map(|b| b.id()).collect(),
-            };
-            let cached = lock(&self.shared.bind_groups).get(&key);
+        let writes = |i: usize| p.abi.buffers[i].writes;
+        let bind_group = if (0..buffers.len()).all(|i| !needs_snapshot(writes, buffers, i)) {
+            bind_key(&mut stream.bind_key, p.id, buffers.iter().map(|b| b.id()));
+            let cached = lock(&self.shared.bind_groups).get(&stream.bind_key);
             match cached {
                 Some(g) => g,
                 None => {
                     let raw: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.raw()).collect();
                     let g = self.bind_group(pipeline, &stream.arena, &raw);
-                    lock(&self.shared.bind_groups).insert(key, g.clone());
+                    lock(&self.shared.bind_groups).insert(&stream.bind_key, g.clone());
                     g
                 }
             }
@@ -129,9 +126,9 @@ impl GpuDevice {
             // A buffer bound both read-only and writable is a usage conflict in WebGPU:
             // the read-only bindings get a snapshot taken just before the launch.
             let mut temps = Vec::new();
-            for (i, needs_copy) in copies.iter().enumerate() {
-                if needs_copy.is_some() {
-                    let src = buffers[i].raw();
+            for (i, b) in buffers.iter().enumerate() {
+                if needs_snapshot(writes, buffers, i) {
+                    let src = b.raw();
                     let tmp = device.create_buffer(&wgpu::BufferDescriptor {
                         label: Some("alias snapshot"),
                         size: src.size(),
@@ -198,22 +195,14 @@ impl GpuDevice {
     }
 }
 
-/// For each buffer argument, Some(()) when it is bound read-only while the same
-/// allocation is also bound writable in this launch.
-fn alias_copies(writes: impl Iterator<Item = bool>, buffers: &[&GpuBuffer]) -> Vec<Option<()>> {
-    let writes: Vec<bool> = writes.collect();
-    buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| {
-            let conflict = !writes[i]
-                && buffers
-                    .iter()
-                    .enumerate()
-                    .any(|(j, o)| j != i && writes[j] && o.id() == b.id());
-            conflict.then_some(())
-        })
-        .collect()
+/// Whether buffer argument `i` is bound read-only while the same allocation is also bound
+/// writable in this launch. Checked without allocating: the common launch has no alias.
+fn needs_snapshot(writes: impl Fn(usize) -> bool, buffers: &[&GpuBuffer], i: usize) -> bool {
+    !writes(i)
+        && buffers
+            .iter()
+            .enumerate()
+            .any(|(j, o)| j != i && writes(j) && o.id() == buffers[i].id())
 }
 
 #[cfg(test)]

@@ -28,6 +28,8 @@ pub(crate) struct Stream {
     pub(crate) arena_bytes: u64,
     pub(crate) align: u64,
     pub(crate) launches: u32,
+    /// Reused for every launch's bind-group cache key, so a launch allocates none.
+    pub(crate) bind_key: Vec<u64>,
 }
 
 impl Stream {
@@ -47,6 +49,7 @@ impl Stream {
             arena_bytes,
             align: u64::from(limits.min_storage_buffer_offset_alignment.max(4)),
             launches: 0,
+            bind_key: Vec::new(),
         }
     }
 

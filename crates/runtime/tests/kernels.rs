@@ -532,3 +532,47 @@ fn abis_the_device_cannot_run_are_refused() {
     refused(a, "non-contiguous bindings");
     dev.create_pipeline(&code, &good).unwrap();
 }
+
+#[test]
+fn misuse_the_other_checks_catch_is_refused() {
+    let Some(dev) = device() else { return };
+    let (code, good) = vector_add(&dev);
+    // More buffers than the device binds per kernel (the scalar buffer is one of them).
+    let mut many = good.clone();
+    while (many.buffers.len() as u32) < dev.target().max_buffers {
+        let mut b = many.buffers[0].clone();
+        b.binding = many.buffers.len() as u32 + 1;
+        many.buffers.push(b);
+    }
+    match dev.create_pipeline(&code, &many) {
+        Err(RuntimeError::Pipeline { message, .. }) => {
+            assert!(message.contains("binds at most"), "{message}")
+        }
+        Err(e) => panic!("wrong error kind: {e}"),
+        Ok(_) => panic!("{} buffers accepted", many.buffers.len()),
+    }
+    // A pipeline launched on a device other than its own.
+    if let Some(other) = fresh_device() {
+        let p = other.create_pipeline(&code, &good).unwrap();
+        let b = dev.create_buffer(16).unwrap();
+        let mut s = scalars(&good, &[&4i32.to_le_bytes()]);
+        match dev.launch(&p, [1, 1, 1], &mut s, &[&b, &b, &b]) {
+            Err(RuntimeError::InvalidLaunch { reason, .. }) => {
+                assert!(reason.contains("another device"), "{reason}")
+            }
+            r => panic!("expected an invalid launch, got {:?}", r.err()),
+        }
+    }
+    // A buffer over the device's size limit, and a partial write of a ragged length.
+    let too_big = dev.limits().max_buffer_size.saturating_add(1);
+    assert!(matches!(
+        dev.create_buffer(too_big),
+        Err(RuntimeError::Buffer(_))
+    ));
+    let b = dev.create_buffer(16).unwrap();
+    match dev.write_buffer(&b, &[1, 2, 3]) {
+        Err(RuntimeError::Buffer(m)) => assert!(m.contains("multiple of 4"), "{m}"),
+        r => panic!("expected a buffer error, got {r:?}"),
+    }
+    dev.synchronize().unwrap();
+}
