@@ -41,7 +41,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use tm_core::ScalarType;
+use tm_core::{Dialect, ScalarType};
 use tm_simt::ir::Literal;
 use tm_simt::{Builtin, Expr, Kernel, Operand, SType, SimdOp, Space, Stmt};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, UnaryOp};
@@ -53,58 +53,9 @@ use crate::{names, PrintError};
 /// Metal allows 31 buffer arguments; the packed scalar buffer takes one.
 const MAX_BUFFER_ARGS: usize = 31;
 
-/// C++ and MSL keywords a kernel may not be named after.
-const KEYWORDS: &[&str] = &[
-    "kernel",
-    "device",
-    "constant",
-    "threadgroup",
-    "thread",
-    "void",
-    "int",
-    "uint",
-    "float",
-    "half",
-    "bool",
-    "char",
-    "short",
-    "long",
-    "if",
-    "else",
-    "for",
-    "while",
-    "do",
-    "return",
-    "break",
-    "continue",
-    "switch",
-    "case",
-    "default",
-    "struct",
-    "class",
-    "namespace",
-    "using",
-    "static",
-    "inline",
-    "const",
-    "true",
-    "false",
-    "main",
-    "metal",
-    "template",
-    "typename",
-    "auto",
-    "new",
-    "delete",
-    "this",
-    "operator",
-    "sizeof",
-    "unsigned",
-    "signed",
-];
 
 pub fn print_msl(k: &Kernel) -> Result<String, PrintError> {
-    names::check_entry(&k.name, KEYWORDS)?;
+    names::check_entry(&k.abi.entry, Dialect::Msl.reserved_words())?;
     if k.buffers.len() + 1 > MAX_BUFFER_ARGS {
         return Err(PrintError::TooManyBuffers {
             buffers: k.buffers.len(),
@@ -320,7 +271,7 @@ impl<'k> Msl<'k> {
         let mut o = String::new();
         o.push_str("#include <metal_stdlib>\nusing namespace metal;\n\n");
         helper_text(&self.helpers, &mut o);
-        let _ = writeln!(o, "kernel void {}(", k.name);
+        let _ = writeln!(o, "kernel void {}(", k.abi.entry);
         o.push_str("    constant uchar *tm_scalars [[buffer(0)]],\n");
         for (i, b) in k.buffers.iter().enumerate() {
             let konst = if b.writes || b.atomic { "" } else { "const " };

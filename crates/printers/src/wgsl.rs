@@ -37,7 +37,7 @@
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use tm_core::ScalarType;
+use tm_core::{Dialect, ScalarType};
 use tm_simt::ir::Literal;
 use tm_simt::{Builtin, Expr, Kernel, Operand, SType, SimdOp, Space, Stmt};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, UnaryOp};
@@ -46,83 +46,8 @@ use crate::literal::{bf16_bits, f32_decimal, f64_decimal, int_value, round_f16};
 use crate::types::{self, check_lanes, no_f64, operand_type, LANES};
 use crate::{names, PrintError};
 
-/// WGSL keywords and reserved words a kernel may not be named after (the ones plausible
-/// as kernel names; everything we invent is prefixed).
-const KEYWORDS: &[&str] = &[
-    "alias",
-    "array",
-    "atomic",
-    "bitcast",
-    "bool",
-    "break",
-    "case",
-    "const",
-    "const_assert",
-    "continue",
-    "continuing",
-    "default",
-    "diagnostic",
-    "discard",
-    "else",
-    "enable",
-    "f16",
-    "f32",
-    "false",
-    "fn",
-    "for",
-    "i32",
-    "if",
-    "let",
-    "loop",
-    "mat2x2",
-    "override",
-    "ptr",
-    "requires",
-    "return",
-    "sampler",
-    "struct",
-    "switch",
-    "true",
-    "u32",
-    "var",
-    "vec2",
-    "vec3",
-    "vec4",
-    "while",
-    "i64",
-    "u64",
-    "main",
-    "self",
-    "static",
-    "type",
-    "new",
-    "null",
-    "module",
-    "handle",
-    "mod",
-    "match",
-    "async",
-    "await",
-    "do",
-    "final",
-    "import",
-    "in",
-    "public",
-    "unsafe",
-    "where",
-    "yield",
-    "private",
-    "storage",
-    "uniform",
-    "workgroup",
-    "read",
-    "write",
-    "read_write",
-    "function",
-];
-
 pub fn print_wgsl(k: &Kernel) -> Result<String, PrintError> {
-    names::check_entry(&k.name, KEYWORDS)?;
+    names::check_entry(&k.abi.entry, Dialect::Wgsl.reserved_words())?;
     let mut p = Wgsl {
         k,
         out: String::new(),
@@ -141,6 +66,7 @@ struct Helpers {
     erf: bool,
     from_bits: bool,
     f16_bits: bool,
+    f16_to_bits: bool,
     cvt: BTreeSet<ScalarType>,
     mulhi: BTreeSet<ScalarType>,
 }
@@ -341,7 +267,7 @@ impl<'k> Wgsl<'k> {
         let _ = writeln!(
             o,
             "fn {}(@builtin(workgroup_id) tm_group: vec3<u32>, @builtin(local_invocation_index) tm_tid: u32) {{",
-            k.name
+            k.abi.entry
         );
         o.push_str(&self.out);
         o.push_str("}\n");
@@ -476,11 +402,6 @@ impl<'k> Wgsl<'k> {
                 if c.ty != SType::scalar(elem) || v.ty != SType::scalar(elem) {
                     return Err(PrintError::malformed(
                         "atomic operand type differs from memory",
-            Stmt::MatrixLoad { .. } | Stmt::MatrixStore { .. } | Stmt::MatrixMulAcc { .. } => {
-                return Err(PrintError::unsupported(
-                    "matrix operations in WGSL (naga 30 has `enable wgpu_cooperative_matrix;` with coop_mat8x8/16x16, but this printer does not emit it yet)",
-                ))
-            }
                     ));
                 }
                 let d = names::local(self.k, *dst)?;
@@ -555,6 +476,11 @@ impl<'k> Wgsl<'k> {
                 self.line("storageBarrier();");
             }
             Stmt::Return => self.line("return;"),
+            Stmt::MatrixLoad { .. } | Stmt::MatrixStore { .. } | Stmt::MatrixMulAcc { .. } => {
+                return Err(PrintError::unsupported(
+                    "matrix operations in WGSL (naga 30 has `enable wgpu_cooperative_matrix;` with coop_mat8x8/16x16, but this printer does not emit it yet)",
+                ))
+            }
         }
         Ok(())
     }
@@ -847,9 +773,11 @@ impl<'k> Wgsl<'k> {
                     format!("f16(tm_erf(f32({a})))")
                 }
             }
-            UnaryOp::IsNan => format!("({a} != {a})"),
-            UnaryOp::IsInf if f32 => format!("(abs({a}) > {}f)", f32_decimal(f32::MAX)),
-            UnaryOp::IsInf => format!("(abs({a}) > 65504.0h)"),
+            UnaryOp::IsNan => is_nan(t, a),
+            UnaryOp::IsInf => format!(
+                "((bitcast<u32>({}) & 0x7fffffffu) == 0x7f800000u)",
+                as_f32(t, a)
+            ),
             other => {
                 let f = match other {
                     UnaryOp::Abs => "abs",
@@ -924,7 +852,11 @@ impl<'k> Wgsl<'k> {
         if t.is_float() {
             let nan_pick = |f: &str, nan_wins: bool| {
                 let (if_b_nan, if_a_nan) = if nan_wins { (b, a) } else { (a, b) };
-                format!("select(select({f}({a}, {b}), {if_b_nan}, ({b} != {b})), {if_a_nan}, ({a} != {a}))")
+                format!(
+                    "select(select({f}({a}, {b}), {if_b_nan}, {}), {if_a_nan}, {})",
+                    is_nan(t, b),
+                    is_nan(t, a)
+                )
             };
             return Ok(match op {
                 BinaryOp::Add => format!("({a} + {b})"),
@@ -1021,6 +953,10 @@ impl<'k> Wgsl<'k> {
         } else {
             (a.to_string(), b.to_string())
         };
+        if pred == CmpPred::Ne && (t.is_float()) {
+            // `!=` is unordered (true on NaN); naga's `!=` on floats is not on every driver.
+            return Ok(format!("(!({a} == {b}))"));
+        }
         let sym = match pred {
             CmpPred::Eq => "==",
             CmpPred::Ne => "!=",
@@ -1093,6 +1029,47 @@ impl<'k> Wgsl<'k> {
         let from = a.ty.scalar;
         let tn = vector_type(to)?;
         vector_type(a.ty)?;
+        let (x1, x2) = (SType::scalar, |t| SType::vector(t, 2));
+        let is64 = |t: ScalarType| matches!(t, ScalarType::I64 | ScalarType::U64);
+        // 64-bit values as two u32 words, low word first (what `as_type<uint2>` gives on
+        // Metal): naga has no bitcast between 64-bit scalars and vec2<u32>.
+        if a.ty == x1(from) && is64(from) && to == x2(ScalarType::U32) {
+            let u = if from == ScalarType::I64 {
+                format!("bitcast<u64>({})", a.text)
+            } else {
+                a.text.clone()
+            };
+            return Ok(format!("vec2<u32>(u32({u}), u32({u} >> 32u))"));
+        }
+        if a.ty == x2(ScalarType::U32) && to == x1(to.scalar) && is64(to.scalar) {
+            let joined = format!("((u64({0}.y) << 32u) | u64({0}.x))", a.text);
+            return Ok(if to.scalar == ScalarType::I64 {
+                format!("bitcast<i64>({joined})")
+            } else {
+                joined
+            });
+        }
+        // f16 to and from the low 16 bits of a 32-bit integer (8/16-bit integers live in
+        // 32-bit registers on WGSL): naga cannot bitcast f16 to or from u32 halves.
+        let is32 = |t: ScalarType| matches!(t, ScalarType::I32 | ScalarType::U32);
+        if a.ty == x1(ScalarType::F16) && to == x1(to.scalar) && is32(to.scalar) {
+            self.helpers.f16_to_bits = true;
+            let b = format!("tm_f16_to_bits({})", a.text);
+            return Ok(if to.scalar == ScalarType::I32 {
+                format!("bitcast<i32>({b})")
+            } else {
+                b
+            });
+        }
+        if a.ty == x1(from) && is32(from) && to == x1(ScalarType::F16) {
+            self.helpers.f16_bits = true;
+            let u = if from == ScalarType::I32 {
+                format!("bitcast<u32>({})", a.text)
+            } else {
+                a.text.clone()
+            };
+            return Ok(format!("tm_f16_from_bits({u} & 0xffffu)"));
+        }
         if a.ty.lanes != to.lanes || from == ScalarType::I1 || to.scalar == ScalarType::I1 {
             return Err(PrintError::unsupported(format!(
                 "bitcast from {} x{} to {} x{} in WGSL",
@@ -1233,6 +1210,23 @@ impl<'k> Wgsl<'k> {
     }
 }
 
+/// `x` (of float type `t`) as f32: f16 and bf16 widen exactly, NaN and infinity kept.
+fn as_f32(t: ScalarType, x: &str) -> String {
+    match t {
+        ScalarType::F32 => x.to_string(),
+        ScalarType::BF16 => format!("tm_bf16_to_f32({x})"),
+        _ => format!("f32({x})"),
+    }
+}
+
+/// NaN test on the bits: `x != x` is not reliable through naga and every driver.
+fn is_nan(t: ScalarType, x: &str) -> String {
+    format!(
+        "((bitcast<u32>({}) & 0x7fffffffu) > 0x7f800000u)",
+        as_f32(t, x)
+    )
+}
+
 fn splat_mask(lanes: u8) -> String {
     if lanes == 1 {
         "0xffffu".into()
@@ -1316,6 +1310,26 @@ fn helper_text(h: &Helpers, o: &mut String) {
 ",
         );
     }
+    if h.f16_to_bits {
+        // The inverse of tm_f16_from_bits, through the exact f16 -> f32 conversion.
+        o.push_str(
+            "fn tm_f16_to_bits(h: f16) -> u32 {
+    let f = f32(h);
+    let u = bitcast<u32>(f);
+    let s = (u >> 16u) & 0x8000u;
+    let a = u & 0x7fffffffu;
+    if (a >= 0x7f800000u) {
+        return s | 0x7c00u | ((a >> 13u) & 0x3ffu);
+    }
+    if (a < 0x38800000u) {
+        return s | u32(abs(f) * 16777216.0f);
+    }
+    return s | (((a >> 23u) - 112u) << 10u) | ((a >> 13u) & 0x3ffu);
+}
+
+",
+        );
+    }
     if h.bf16 {
         o.push_str(
             "fn tm_bf16_to_f32(x: u32) -> f32 {
@@ -1357,7 +1371,11 @@ fn tm_f32_to_bf16(f: f32) -> u32 {
         if t.is_signed_int() {
             let max = (1i128 << (bits - 1)) - 1;
             let bound = 1u128 << (bits - 1);
-            let _ = writeln!(o, "    if (x != x) {{\n        return {z};\n    }}");
+            let _ = writeln!(
+                o,
+                "    if ({}) {{\n        return {z};\n    }}",
+                is_nan(ScalarType::F32, "x")
+            );
             let _ = writeln!(
                 o,
                 "    if (x >= {bound}.0f) {{\n        return {};\n    }}",
@@ -1370,7 +1388,11 @@ fn tm_f32_to_bf16(f: f32) -> u32 {
             );
         } else {
             let bound = 1u128 << bits;
-            let _ = writeln!(o, "    if (!(x > -1.0f)) {{\n        return {z};\n    }}");
+            let _ = writeln!(
+                o,
+                "    if ({} || x <= -1.0f) {{\n        return {z};\n    }}",
+                is_nan(ScalarType::F32, "x")
+            );
             let _ = writeln!(
                 o,
                 "    if (x >= {bound}.0f) {{\n        return {};\n    }}",

@@ -19,6 +19,7 @@ mod reduce;
 mod scan;
 mod shape;
 mod uniform;
+mod widen;
 
 use rustc_hash::FxHashMap;
 use tm_core::{
@@ -156,7 +157,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
             Loc::UNKNOWN,
         ));
     }
-    Ok(Kernel {
+    let mut kernel = Kernel {
         name: f.name.clone(),
         threads_per_group: threads,
         simd_width: simd,
@@ -170,7 +171,11 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
             shared_bytes,
             ..abi
         },
-    })
+    };
+    if !target.narrow_int_registers {
+        widen::widen_narrow_ints(&mut kernel)?;
+    }
+    Ok(kernel)
 }
 
 impl<'a> Lowerer<'a> {
@@ -467,7 +472,7 @@ impl<'a> Lowerer<'a> {
     fn params(&mut self, prov: &provenance::Provenance) -> Result<KernelAbi, LowerError> {
         let f = self.f;
         let mut abi = KernelAbi {
-            entry: f.name.clone(),
+            entry: self.target.dialect.entry_point(&f.name),
             threads_per_group: self.simd * self.num_warps,
             buffers: Vec::new(),
             scalars: Vec::new(),
