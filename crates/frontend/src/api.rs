@@ -16,9 +16,57 @@ pub enum ConstValue {
     Str(String),
     Dtype(ScalarType),
     Tuple(Vec<ConstValue>),
+    /// One of Triton's 8-bit float dtypes: it can be named, compared and passed around,
+    /// but no target computes with it, so any use that needs its values is refused.
+    Fp8Dtype(Fp8),
     /// A `@jit` function given as a constexpr argument (`ACTIVATION=leaky_relu`): calls
     /// of it inline it.
     Function(Arc<FunctionSource>),
+}
+
+/// Triton's 8-bit float formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fp8 {
+    E4Nv,
+    E4B8,
+    E4B15,
+    E5,
+    E5B16,
+}
+
+impl Fp8 {
+    pub const ALL: [Fp8; 5] = [Fp8::E4Nv, Fp8::E4B8, Fp8::E4B15, Fp8::E5, Fp8::E5B16];
+
+    /// The attribute of `triton.language` (`tl.float8e5`).
+    pub fn language_name(self) -> &'static str {
+        match self {
+            Fp8::E4Nv => "float8e4nv",
+            Fp8::E4B8 => "float8e4b8",
+            Fp8::E4B15 => "float8e4b15",
+            Fp8::E5 => "float8e5",
+            Fp8::E5B16 => "float8e5b16",
+        }
+    }
+
+    /// Triton's `dtype.name` (`fp8e5`).
+    pub fn triton_name(self) -> &'static str {
+        match self {
+            Fp8::E4Nv => "fp8e4nv",
+            Fp8::E4B8 => "fp8e4b8",
+            Fp8::E4B15 => "fp8e4b15",
+            Fp8::E5 => "fp8e5",
+            Fp8::E5B16 => "fp8e5b16",
+        }
+    }
+
+    /// The short name the Python layer encodes dtypes with (`f8e5`).
+    pub fn short_name(self) -> &'static str {
+        &self.triton_name()[1..]
+    }
+
+    pub fn from_short_name(s: &str) -> Option<Fp8> {
+        Fp8::ALL.into_iter().find(|f| f.short_name() == s)
+    }
 }
 
 /// Python modules a kernel may name.

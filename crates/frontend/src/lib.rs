@@ -12,7 +12,7 @@ mod source;
 pub mod stdlib;
 mod values;
 
-pub use api::{ArgSpec, Binding, ConstValue, FunctionSource, Globals, ModuleKind};
+pub use api::{ArgSpec, Binding, ConstValue, Fp8, FunctionSource, Globals, ModuleKind};
 
 use tm_core::{CompileError, SourceFile};
 

@@ -105,7 +105,7 @@ impl Val {
             Val::Const(ConstValue::Int(_)) => "constexpr[int]",
             Val::Const(ConstValue::Float(_)) => "constexpr[float]",
             Val::Const(ConstValue::Str(_)) => "constexpr[str]",
-            Val::Const(ConstValue::Dtype(_)) => "dtype",
+            Val::Const(ConstValue::Dtype(_) | ConstValue::Fp8Dtype(_)) => "dtype",
             Val::Const(ConstValue::Tuple(_)) | Val::Tuple(_) => "tuple",
             Val::Const(ConstValue::Function(_)) => "JITFunction",
             Val::Module(_) => "module",

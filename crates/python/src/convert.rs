@@ -21,7 +21,7 @@ mod with_frontend {
     use super::*;
     use crate::errors::Indent;
     use tm_core::SourceFile;
-    use tm_frontend::{ArgSpec, Binding, ConstValue, FunctionSource, ModuleKind};
+    use tm_frontend::{ArgSpec, Binding, ConstValue, Fp8, FunctionSource, ModuleKind};
 
     /// `(tag, payload)`: ("none", None), ("bool", b), ("int", i), ("float", f), ("str", s),
     /// ("dtype", "f32"), ("tuple", [encoded...]), ("jit", source tree) for a `@jit`
@@ -34,7 +34,14 @@ mod with_frontend {
             "int" => ConstValue::Int(payload.extract()?),
             "float" => ConstValue::Float(payload.extract()?),
             "str" => ConstValue::Str(payload.extract()?),
-            "dtype" => ConstValue::Dtype(scalar_type(&payload.extract::<String>()?)?),
+            "dtype" => {
+                let short = payload.extract::<String>()?;
+                // The 8-bit floats are named and compared, never computed with.
+                match Fp8::from_short_name(&short) {
+                    Some(f) => ConstValue::Fp8Dtype(f),
+                    None => ConstValue::Dtype(scalar_type(&short)?),
+                }
+            }
             "tuple" => ConstValue::Tuple(
                 payload
                     .try_iter()?

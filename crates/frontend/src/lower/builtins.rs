@@ -13,8 +13,9 @@ use super::promote::Operand;
 use super::reduce::{self, ReduceFn, ScanFn};
 use super::shapes::{self, ShapeFn};
 use super::{constfold, elem_name, triton_name, type_name, Lowerer, Result, Site};
-use crate::api::{ConstValue, ModuleKind};
+use crate::api::{ConstValue, Fp8, ModuleKind};
 use crate::values::Val;
+use tm_core::CompileError;
 
 /// Triton's `TRITON_MAX_TENSOR_NUMEL`.
 pub const MAX_TENSOR_NUMEL: u64 = 1 << 20;
@@ -266,6 +267,13 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
                     Elem::Scalar(s) => Ok(Val::Const(ConstValue::Dtype(s))),
                     Elem::Ptr(p) => Ok(Val::PtrDtype(p)),
                 },
+                // The type of a scalar is its dtype (`Out.type.element_ty` on a pointer
+                // argument); a block's type (shape and all) is not modelled.
+                "type" if ty.shape.is_empty() => match ty.elem {
+                    Elem::Scalar(s) => Ok(Val::Const(ConstValue::Dtype(s))),
+                    Elem::Ptr(p) => Ok(Val::PtrDtype(p)),
+                },
+                "type" => Err(site.err("unsupported: the type of a block (use .dtype and .shape)")),
                 "shape" => Ok(Val::Tuple(
                     ty.shape
                         .iter()
@@ -302,11 +310,32 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
             ))),
         },
         Val::Const(ConstValue::Dtype(t)) => dtype_attribute(*t, name, site),
+        Val::Const(ConstValue::Fp8Dtype(f)) => fp8_attribute(*f, name, site),
         other => Err(site.err(format!(
             "'{}' object has no attribute '{name}'",
             other.kind_name()
         ))),
     }
+}
+
+/// Constant facts about an 8-bit float dtype.
+fn fp8_attribute(f: Fp8, name: &str, site: &Site) -> Result<Val> {
+    let v = match name {
+        "primitive_bitwidth" => ConstValue::Int(8),
+        "element_ty" | "scalar" => ConstValue::Fp8Dtype(f),
+        "name" => ConstValue::Str(f.triton_name().to_string()),
+        _ => return Err(fp8_unsupported(f, site)),
+    };
+    Ok(Val::Const(v))
+}
+
+/// The error for a use of an 8-bit float dtype that needs its values.
+pub(super) fn fp8_unsupported(f: Fp8, site: &Site) -> CompileError {
+    site.err(format!(
+        "unsupported: {} (tl.{}): no target computes with 8-bit floats",
+        f.triton_name(),
+        f.language_name()
+    ))
 }
 
 /// Constant facts about a dtype.
@@ -343,6 +372,8 @@ fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
                 Some(Val::PropagateNan)
             } else if let Some(t) = find(TL_DTYPES, name) {
                 Some(Val::Const(ConstValue::Dtype(t)))
+            } else if let Some(f) = Fp8::ALL.into_iter().find(|f| f.language_name() == name) {
+                Some(Val::Const(ConstValue::Fp8Dtype(f)))
             } else if let Some(b) = find(TL_FUNCTIONS, name) {
                 Some(Val::Builtin(b))
             } else {
@@ -487,6 +518,7 @@ pub(super) fn const_bool(v: &Option<Val>, what: &str, site: &Site) -> Result<boo
 pub(super) fn dtype_arg(v: &Option<Val>, site: &Site) -> Result<ScalarType> {
     match v {
         Some(Val::Const(ConstValue::Dtype(t))) => Ok(*t),
+        Some(Val::Const(ConstValue::Fp8Dtype(f))) => Err(fp8_unsupported(*f, site)),
         Some(other) => Err(site.err(format!("expected a dtype, got '{}'", other.kind_name()))),
         None => Err(site.err("missing dtype")),
     }
@@ -1240,5 +1272,6 @@ fn const_repr(c: &ConstValue) -> String {
             format!("({})", items.join(", "))
         }
         ConstValue::Function(f) => format!("JITFunction({})", f.name),
+        ConstValue::Fp8Dtype(f) => f.triton_name().to_string(),
     }
 }

@@ -154,7 +154,7 @@ pub fn truthy(c: &ConstValue) -> bool {
         ConstValue::Str(s) => !s.is_empty(),
         ConstValue::Dtype(_) => true,
         ConstValue::Tuple(t) => !t.is_empty(),
-        ConstValue::Function(_) => true,
+        ConstValue::Function(_) | ConstValue::Fp8Dtype(_) => true,
     }
 }
 

@@ -89,6 +89,9 @@ pub fn call(l: &mut Lowerer, args: Args, site: &Site) -> Result<Val> {
     opts.out_dtype = match &a[6] {
         None | Some(Val::Const(ConstValue::None)) => ScalarType::F32,
         Some(Val::Const(ConstValue::Dtype(t))) => *t,
+        Some(Val::Const(ConstValue::Fp8Dtype(f))) => {
+            return Err(super::builtins::fp8_unsupported(*f, site))
+        }
         Some(other) => {
             return Err(site.err(format!(
                 "out_dtype must be a dtype, got '{}'",

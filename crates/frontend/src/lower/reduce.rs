@@ -127,6 +127,9 @@ fn opt_dtype(v: &Option<Val>, site: &Site) -> Result<Option<ScalarType>> {
     match v {
         None | Some(Val::Const(ConstValue::None)) => Ok(None),
         Some(Val::Const(ConstValue::Dtype(t))) => Ok(Some(*t)),
+        Some(Val::Const(ConstValue::Fp8Dtype(f))) => {
+            Err(super::builtins::fp8_unsupported(*f, site))
+        }
         Some(other) => Err(site.err(format!(
             "dtype must be a tl dtype or None, got '{}'",
             other.kind_name()
