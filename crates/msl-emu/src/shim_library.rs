@@ -129,6 +129,7 @@ pub const SHIM_LIBRARY: &[&str] = &[
     // Atomics.
     "memory_order",
     "memory_order_relaxed",
+    "memory_order_seq_cst",
     "atomic",
     "atomic_int",
     "atomic_uint",
@@ -156,6 +157,12 @@ pub const SHIM_LIBRARY: &[&str] = &[
     "mem_texture",
     "threadgroup_barrier",
     "simdgroup_barrier",
+    "atomic_thread_fence",
+    "thread_scope",
+    "thread_scope_thread",
+    "thread_scope_simdgroup",
+    "thread_scope_threadgroup",
+    "thread_scope_device",
     // Simd operations.
     "simd_sum",
     "simd_product",

@@ -7,6 +7,7 @@
 //! MSL emulator and wgpu compute the same results.
 
 mod error;
+mod fence;
 mod literal;
 pub mod msl;
 pub mod msl_library;

@@ -61,6 +61,11 @@ pub const MSL_LIBRARY: &[&str] = &[
     "metal::threadgroup_barrier",
     "mem_flags::mem_threadgroup",
     "mem_flags::mem_device",
+    // Fences (Metal 3.2): the acquire/release ordering of atomics.
+    "metal::atomic_thread_fence",
+    "memory_order_seq_cst",
+    "thread_scope_threadgroup",
+    "thread_scope_device",
     // Atomics.
     "atomic_int",
     "atomic_uint",

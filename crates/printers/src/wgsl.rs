@@ -475,6 +475,7 @@ impl<'k> Wgsl<'k> {
                 self.line("workgroupBarrier();");
                 self.line("storageBarrier();");
             }
+            Stmt::Fence { .. } => self.line(crate::fence::WGSL_FENCE),
             Stmt::Return => self.line("return;"),
             Stmt::MatrixLoad { .. } | Stmt::MatrixStore { .. } | Stmt::MatrixMulAcc { .. } => {
                 return Err(PrintError::unsupported(

@@ -124,6 +124,15 @@ pub enum Expr {
     Simd(SimdOp, Operand, Option<Operand>),
 }
 
+/// The threads a memory fence orders accesses for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FenceScope {
+    /// The threads of one threadgroup.
+    Threadgroup,
+    /// Every thread of the dispatch.
+    Device,
+}
+
 /// Where an atomic operation acts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Space {
@@ -187,6 +196,12 @@ pub enum Stmt {
     Break,
     /// Threadgroup barrier with threadgroup (and device) memory ordering.
     Barrier,
+    /// Sequentially consistent fence on device and threadgroup memory at `scope`: the
+    /// acquire/release ordering of atomics (`sem`). Lowering places it where every thread
+    /// of the group reaches it (WGSL can only print it as a workgroup barrier).
+    Fence {
+        scope: FenceScope,
+    },
     /// Leave the kernel (grid-guard in the prologue, or Triton's early `return`).
     Return,
     /// Collective over the simdgroup (every lane, same operands): load the 8×8 matrix

@@ -13,8 +13,8 @@ pub mod print;
 pub use assign::{assign, print_assignment, Assignment};
 pub use error::LowerError;
 pub use ir::{
-    BufferParam, Builtin, Expr, Kernel, Literal, Local, LocalId, Operand, SType, ScalarParam,
-    SharedArray, SimdOp, Space, Stmt,
+    BufferParam, Builtin, Expr, FenceScope, Kernel, Literal, Local, LocalId, Operand, SType,
+    ScalarParam, SharedArray, SimdOp, Space, Stmt,
 };
 pub use layout::{coalesced, resolve, Blocked, DimMap, Layout, TensorMap};
 pub use lower::lower;

@@ -311,6 +311,13 @@ impl Printer<'_> {
             }
             Stmt::Break => self.line(depth, "break"),
             Stmt::Barrier => self.line(depth, "barrier"),
+            Stmt::Fence { scope } => self.line(
+                depth,
+                match scope {
+                    crate::ir::FenceScope::Threadgroup => "fence.threadgroup",
+                    crate::ir::FenceScope::Device => "fence.device",
+                },
+            ),
             Stmt::Return => self.line(depth, "return"),
             Stmt::MatrixLoad {
                 mat,

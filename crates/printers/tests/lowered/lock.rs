@@ -70,3 +70,104 @@ fn spin_lock_with_counter_reaches_every_barrier_uniformly() {
         );
     }
 }
+
+/// The statements of `body` and of every nested body, in order.
+fn flatten(body: &[tm_simt::Stmt], out: &mut Vec<tm_simt::Stmt>) {
+    use tm_simt::Stmt;
+    for s in body {
+        out.push(s.clone());
+        match s {
+            Stmt::If {
+                then_body,
+                else_body,
+                ..
+            } => {
+                flatten(then_body, out);
+                flatten(else_body, out);
+            }
+            Stmt::For { body, .. } | Stmt::Loop { body } => flatten(body, out),
+            _ => {}
+        }
+    }
+}
+
+fn atomic_kernel(sem: &str, scope: &str) -> String {
+    format!(
+        "tt.func @one(%c: ptr<i32> {{arg=0}}) {{
+  %one = constant {{value=1}} : i32
+  %o = atomic_rmw {{op=add, sem={sem}, scope={scope}}} %c, %one : i32
+  return
+}}
+"
+    )
+}
+
+#[test]
+fn atomics_get_fences_for_their_sem_and_scope() {
+    use tm_simt::ir::FenceScope;
+    use tm_simt::Stmt;
+    let target = tm_core::Target::msl_emulator();
+    for (sem, before, after) in [
+        ("relaxed", false, false),
+        ("acquire", false, true),
+        ("release", true, false),
+        ("acq_rel", true, true),
+    ] {
+        for (scope, want) in [
+            ("gpu", FenceScope::Device),
+            ("cta", FenceScope::Threadgroup),
+        ] {
+            let f = crate::harness::parse(&atomic_kernel(sem, scope));
+            let k = tm_simt::lower(&f, &target, 2).expect("lowers");
+            let mut all = Vec::new();
+            flatten(&k.body, &mut all);
+            let at = all
+                .iter()
+                .position(|s| matches!(s, Stmt::AtomicRmw { .. }))
+                .expect("an atomic");
+            let fence = |s: &Stmt| matches!(s, Stmt::Fence { scope } if *scope == want);
+            assert_eq!(all[..at].iter().any(fence), before, "{sem} {scope}: before");
+            assert_eq!(all[at..].iter().any(fence), after, "{sem} {scope}: after");
+            let any = all.iter().any(|s| matches!(s, Stmt::Fence { .. }));
+            assert_eq!(any, before || after, "{sem} {scope}");
+            let msl = tm_printers::print_msl(&k).expect("prints");
+            let scope_name = match want {
+                FenceScope::Device => "thread_scope_device",
+                FenceScope::Threadgroup => "thread_scope_threadgroup",
+            };
+            let printed = format!(
+                "metal::atomic_thread_fence(mem_flags::mem_device | mem_flags::mem_threadgroup, memory_order_seq_cst, {scope_name});"
+            );
+            assert_eq!(
+                msl.contains(&printed),
+                before || after,
+                "{sem} {scope}\n{msl}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_fence_prints_as_a_storage_barrier_in_wgsl() {
+    let f = crate::harness::parse(&atomic_kernel("acq_rel", "gpu"));
+    let k = tm_simt::lower(&f, &tm_core::Target::lavapipe(), 2).expect("lowers");
+    let fences = {
+        let mut all = Vec::new();
+        flatten(&k.body, &mut all);
+        all.iter()
+            .filter(|s| matches!(s, tm_simt::Stmt::Fence { .. }))
+            .count()
+    };
+    let barriers = {
+        let mut all = Vec::new();
+        flatten(&k.body, &mut all);
+        all.iter()
+            .filter(|s| matches!(s, tm_simt::Stmt::Barrier))
+            .count()
+    };
+    let wgsl = tm_printers::print_wgsl(&k).expect("prints");
+    // Barrier: workgroupBarrier + storageBarrier; Fence: storageBarrier alone.
+    assert_eq!(fences, 2);
+    assert_eq!(wgsl.matches("storageBarrier();").count(), fences + barriers);
+    assert_eq!(wgsl.matches("workgroupBarrier();").count(), barriers);
+}

@@ -9,6 +9,7 @@
 //! Float data: add and exchange are native where `Target::float_atomic_add` (Metal's
 //! `atomic_float`); otherwise, and for float max/min and compare-and-swap, the buffer is
 //! declared as u32 words holding the bits and updated with a compare-and-swap loop.
+//! Ordering (`sem`, `scope`) comes from fences around the relaxed atomics: see `fence`.
 //! Only 32-bit data is updated atomically; 8-, 16- and 64-bit atomics are refused.
 
 use tm_core::{ScalarType, Target};
@@ -233,6 +234,8 @@ impl Lowerer<'_> {
                 (m.num_regs(), own, m.replication() > 1)
             }
         };
+        let order = self.atomic_ordering(op);
+        self.release_fence(order);
         let olds: Vec<LocalId> = (0..n).map(|_| self.local(SType::scalar(ty))).collect();
         for (r, &old) in olds.iter().enumerate() {
             let cond = match &mask {
@@ -256,6 +259,7 @@ impl Lowerer<'_> {
             self.set(old, Self::zero(ty));
             self.emit_if(cond, body, Vec::new());
         }
+        self.acquire_fence(order);
         let mut regs: Vec<Operand> = olds.iter().map(|&l| Operand::Local(l)).collect();
         if replicated {
             regs = self.share_old_values(&regs, ty, owner, layout.as_ref(), &shape)?;

@@ -11,6 +11,7 @@ mod control;
 mod convert;
 mod dot;
 mod elementwise;
+mod fence;
 mod matrix;
 mod memory;
 mod prologue;

@@ -1,0 +1,30 @@
+//! Memory fences (`Stmt::Fence`), the acquire/release ordering of atomics.
+//!
+//! MSL: `atomic_thread_fence(flags, memory_order_seq_cst, scope)`, new in Metal 3.2 (macOS
+//! 15, iOS 18): Metal 3.0/3.1 have no fence beyond `threadgroup_barrier`, whose ordering is
+//! for the threads of one threadgroup only.
+//!
+//! WGSL can not express a fence at all. Its atomics are relaxed (WGSL spec, "Memory
+//! Model": every atomic operation is relaxed), and its only ordering constructs are the
+//! control barriers `storageBarrier()`, `workgroupBarrier()` and `textureBarrier()`,
+//! which naga prints as `OpControlBarrier(Workgroup, Workgroup, AcquireRelease | ...)`:
+//! acquire/release among the invocations of one workgroup, and only where all of them
+//! reach it. So a fence is printed as `storageBarrier()` (lowering puts fences where every
+//! thread arrives): ordering within the workgroup holds, ordering between workgroups
+//! (a spin lock taken by several programs) is not guaranteed by WGSL, only by what a
+//! driver does in practice (NVIDIA and lavapipe treat device memory coherently at
+//! workgroup barriers).
+
+use tm_simt::ir::FenceScope;
+
+pub(crate) fn msl_fence(scope: FenceScope) -> String {
+    let scope = match scope {
+        FenceScope::Threadgroup => "thread_scope_threadgroup",
+        FenceScope::Device => "thread_scope_device",
+    };
+    format!(
+        "metal::atomic_thread_fence(mem_flags::mem_device | mem_flags::mem_threadgroup, memory_order_seq_cst, {scope});"
+    )
+}
+
+pub(crate) const WGSL_FENCE: &str = "storageBarrier();";
