@@ -28,7 +28,8 @@ impl Default for RunOptions {
     }
 }
 
-const MAX_BINDINGS: usize = 31;
+/// `TM_EMU_MAX_BINDINGS` of shim/tm_emu_abi.h: one slot per Metal buffer index.
+const MAX_BINDINGS: usize = crate::precheck::MAX_BUFFERS as usize;
 
 /// Mirrors `struct tm_emu_launch_args` of shim/tm_emu_abi.h.
 #[repr(C)]

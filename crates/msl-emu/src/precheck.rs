@@ -40,22 +40,42 @@ pub enum Builtin {
     SimdgroupsPerThreadgroup,
 }
 
+/// Every builtin parameter attribute the emulator binds, with what it supplies.
+pub const BUILTIN_ATTRIBUTES: &[(&str, Builtin)] = &[
+    (
+        "threadgroup_position_in_grid",
+        Builtin::ThreadgroupPositionInGrid,
+    ),
+    ("threadgroups_per_grid", Builtin::ThreadgroupsPerGrid),
+    (
+        "thread_index_in_threadgroup",
+        Builtin::ThreadIndexInThreadgroup,
+    ),
+    (
+        "thread_position_in_threadgroup",
+        Builtin::ThreadPositionInThreadgroup,
+    ),
+    ("thread_position_in_grid", Builtin::ThreadPositionInGrid),
+    ("threads_per_threadgroup", Builtin::ThreadsPerThreadgroup),
+    ("threads_per_grid", Builtin::ThreadsPerGrid),
+    ("thread_index_in_simdgroup", Builtin::ThreadIndexInSimdgroup),
+    (
+        "simdgroup_index_in_threadgroup",
+        Builtin::SimdgroupIndexInThreadgroup,
+    ),
+    ("threads_per_simdgroup", Builtin::ThreadsPerSimdgroup),
+    (
+        "simdgroups_per_threadgroup",
+        Builtin::SimdgroupsPerThreadgroup,
+    ),
+];
+
 impl Builtin {
     fn from_attribute(name: &str) -> Option<Builtin> {
-        Some(match name {
-            "threadgroup_position_in_grid" => Builtin::ThreadgroupPositionInGrid,
-            "threadgroups_per_grid" => Builtin::ThreadgroupsPerGrid,
-            "thread_index_in_threadgroup" => Builtin::ThreadIndexInThreadgroup,
-            "thread_position_in_threadgroup" => Builtin::ThreadPositionInThreadgroup,
-            "thread_position_in_grid" => Builtin::ThreadPositionInGrid,
-            "threads_per_threadgroup" => Builtin::ThreadsPerThreadgroup,
-            "threads_per_grid" => Builtin::ThreadsPerGrid,
-            "thread_index_in_simdgroup" => Builtin::ThreadIndexInSimdgroup,
-            "simdgroup_index_in_threadgroup" => Builtin::SimdgroupIndexInThreadgroup,
-            "threads_per_simdgroup" => Builtin::ThreadsPerSimdgroup,
-            "simdgroups_per_threadgroup" => Builtin::SimdgroupsPerThreadgroup,
-            _ => return None,
-        })
+        BUILTIN_ATTRIBUTES
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, b)| b)
     }
 }
 

@@ -1,27 +1,20 @@
 //! The one list of Metal library names the shim (shim/metal_stdlib) implements. The printer's
-//! list (`tm_printers::MSL_LIBRARY`) must be a subset of it; a test checks this list against
-//! the header and compiles a kernel that uses every entry.
+//! list (`tm_printers::MSL_LIBRARY`) must be a subset of it and of the parameter attributes
+//! the emulator binds; a test checks this list against the header and compiles a kernel that
+//! uses every entry.
 
-/// Names of Metal's library (types, functions, enumerators) that the shim defines.
+use crate::precheck::BUILTIN_ATTRIBUTES;
+
+/// Names of Metal's library (types, functions, enumerators) that the shim header defines.
+/// Parameter attributes (`[[buffer(n)]]`, `[[thread_index_in_threadgroup]]`...) are not
+/// here: the emulator binds those itself (`precheck::BUILTIN_ATTRIBUTES`).
 pub const SHIM_LIBRARY: &[&str] = &[
-    // Address spaces, qualifiers and attributes that bind kernel parameters.
+    // Address spaces and qualifiers.
     "kernel",
     "device",
     "constant",
     "thread",
     "threadgroup",
-    "buffer",
-    "threadgroup_position_in_grid",
-    "threadgroups_per_grid",
-    "thread_index_in_threadgroup",
-    "thread_position_in_threadgroup",
-    "thread_position_in_grid",
-    "threads_per_threadgroup",
-    "threads_per_grid",
-    "thread_index_in_simdgroup",
-    "simdgroup_index_in_threadgroup",
-    "threads_per_simdgroup",
-    "simdgroups_per_threadgroup",
     // Types.
     "uchar",
     "ushort",
@@ -202,8 +195,13 @@ pub const SHIM_LIBRARY: &[&str] = &[
 ];
 
 /// Whether the shim implements `name` (a bare name, or qualified by `metal::`,
-/// `metal::precise::` or `metal::fast::`).
+/// `metal::precise::` or `metal::fast::`), in its header or as a parameter attribute.
 pub fn shim_implements(name: &str) -> bool {
     let bare = name.rsplit("::").next().unwrap_or(name);
-    SHIM_LIBRARY.contains(&bare)
+    SHIM_LIBRARY.contains(&bare) || binds_attribute(bare)
+}
+
+/// Whether the emulator binds kernel parameters carrying the attribute `[[name]]`.
+pub(crate) fn binds_attribute(name: &str) -> bool {
+    name == "buffer" || BUILTIN_ATTRIBUTES.iter().any(|(n, _)| *n == name)
 }

@@ -2,6 +2,7 @@
 //! hash of everything that went into it and written atomically (a temporary file renamed
 //! into place), so concurrent test processes can share one cache.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -151,26 +152,37 @@ impl Toolchain {
         }
         let src = self.cache.join(format!("runtime-{key}.cpp"));
         write_once(&src, RUNTIME_SOURCE.as_bytes())?;
-        let tmp = temp_path(&obj);
-        let out = Command::new(&self.clang)
+        self.clang_into(shim, &["-c".as_ref(), src.as_ref()], &obj, |log| {
+            EmuError::Io(format!("the emulator's runtime does not compile:\n{log}"))
+        })?;
+        Ok(obj)
+    }
+
+    /// Runs clang with the common flags, the shim on the include path and `args`, producing
+    /// `out` atomically (through a temporary file). On failure nothing is left behind and
+    /// `failed` turns clang's log into the error.
+    fn clang_into(
+        &self,
+        shim: &Path,
+        args: &[&OsStr],
+        out: &Path,
+        failed: impl FnOnce(String) -> EmuError,
+    ) -> Result<(), EmuError> {
+        let tmp = temp_path(out);
+        let run = Command::new(&self.clang)
             .args(COMMON_FLAGS)
             .arg("-I")
             .arg(shim)
-            .arg("-c")
-            .arg(&src)
+            .args(args)
             .arg("-o")
             .arg(&tmp)
             .output()
             .map_err(|e| EmuError::Io(format!("cannot run {}: {e}", self.clang.display())))?;
-        if !out.status.success() {
+        if !run.status.success() {
             let _ = std::fs::remove_file(&tmp);
-            return Err(EmuError::Io(format!(
-                "the emulator's runtime does not compile:\n{}",
-                String::from_utf8_lossy(&out.stderr)
-            )));
+            return Err(failed(String::from_utf8_lossy(&run.stderr).into_owned()));
         }
-        std::fs::rename(&tmp, &obj).map_err(|e| io_error("cannot rename into", &obj, e))?;
-        Ok(obj)
+        std::fs::rename(&tmp, out).map_err(|e| io_error("cannot rename into", out, e))
     }
 
     /// Compiles a kernel translation unit into a shared object, or finds it in the cache.
@@ -191,29 +203,17 @@ impl Toolchain {
         let runtime = self.runtime_object(&shim)?;
         let src = self.cache.join(format!("{key}.cpp"));
         write_once(&src, tu.as_bytes())?;
-        let tmp = temp_path(&so);
-        let out = Command::new(&self.clang)
-            .args(COMMON_FLAGS)
-            .arg("-I")
-            .arg(&shim)
-            .arg("-shared")
-            .arg(&src)
-            .arg(&runtime)
-            .arg("-lm")
-            .arg("-o")
-            .arg(&tmp)
-            .output()
-            .map_err(|e| EmuError::Io(format!("cannot run {}: {e}", self.clang.display())))?;
-        if !out.status.success() {
-            let _ = std::fs::remove_file(&tmp);
-            let log = String::from_utf8_lossy(&out.stderr).into_owned();
-            return Err(EmuError::Compile {
-                kernel: kernel.to_string(),
-                diagnostics: parse_diagnostics(&log),
-                log,
-            });
-        }
-        std::fs::rename(&tmp, &so).map_err(|e| io_error("cannot rename into", &so, e))?;
+        let args: [&OsStr; 4] = [
+            "-shared".as_ref(),
+            src.as_ref(),
+            runtime.as_ref(),
+            "-lm".as_ref(),
+        ];
+        self.clang_into(&shim, &args, &so, |log| EmuError::Compile {
+            kernel: kernel.to_string(),
+            diagnostics: parse_diagnostics(&log),
+            log,
+        })?;
         Ok(so)
     }
 }
@@ -259,5 +259,51 @@ mod tests {
         assert_eq!((d[1].line, d[1].column), (7, 12));
         assert_eq!(d[1].severity, "error");
         assert_eq!(d[0].file.as_deref(), Some("/c/ab.cpp"));
+    }
+
+    #[test]
+    fn compiles_into_the_cache_and_failures_leave_nothing_behind() {
+        let Ok(clang) = find_clang() else {
+            eprintln!("skipping: no clang-19");
+            return;
+        };
+        let dir = std::env::temp_dir().join(format!("tm-msl-emu-toolchain-{}", std::process::id()));
+        let tc = Toolchain::new(clang, dir.clone()).unwrap();
+        let broken = format!("#line 1 \"{}\"\nint f( {{\n", crate::driver::MSL_FILE);
+        match tc.shared_object("broken", &broken) {
+            Err(EmuError::Compile {
+                kernel,
+                diagnostics,
+                ..
+            }) => {
+                assert_eq!(kernel, "broken");
+                assert!(
+                    diagnostics
+                        .iter()
+                        .any(|d| d.file.is_none() && d.severity == "error"),
+                    "{diagnostics:?}"
+                );
+            }
+            other => panic!("expected a compile error, got {other:?}"),
+        }
+        let so = tc
+            .shared_object(
+                "ok",
+                "#include \"tm_emu_abi.h\"\nextern \"C\" void tm_emu_entry(const tm_emu_args *) {}\n",
+            )
+            .unwrap();
+        assert!(so.exists());
+        let names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with("runtime-") && n.ends_with(".o")),
+            "{names:?}"
+        );
+        assert!(!names.iter().any(|n| n.starts_with(".tmp-")), "{names:?}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -61,11 +61,11 @@ fn printed_kernel_with_simd_shuffles_scans_and_votes_runs() {
     )
     .unwrap();
     let out = f32s(&out);
-    for t in 0..64usize {
+    for (t, &got) in out.iter().enumerate() {
         let sg = t / 32 * 32;
         let s: f32 = x[sg..sg + 32].iter().sum();
         // butterfly sum s in every lane -> simd_sum 32 s -> max, shuffles keep it -> scan.
-        assert_eq!(out[t], ((t % 32) + 1) as f32 * 32.0 * s, "thread {t}");
+        assert_eq!(got, ((t % 32) + 1) as f32 * 32.0 * s, "thread {t}");
     }
     let wide: Vec<i64> = wide
         .chunks_exact(8)
