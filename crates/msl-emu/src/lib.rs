@@ -41,7 +41,6 @@
 //! Limits: a kernel that faults (an out-of-bounds read far from its buffers) takes the process
 //! down; a spin-wait for another threadgroup never ends (groups run one after another).
 
-mod driver;
 mod error;
 mod kernel;
 mod lexer;
@@ -49,6 +48,7 @@ mod precheck;
 mod rewrite;
 mod shim_library;
 mod toolchain;
+mod translation_unit;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -122,7 +122,7 @@ impl Emulator {
                 }
             }
         }
-        let tu = driver::translation_unit(&rewrite::rewrite(msl), &abi.entry, &sig);
+        let tu = translation_unit::translation_unit(&rewrite::rewrite(msl), &abi.entry, &sig);
         let so = self.toolchain.shared_object(&kernel, &tu)?;
         let library = self.load(&kernel, &so)?;
         let load_error = |reason: String| EmuError::Load {

@@ -234,7 +234,7 @@ pub fn parse_diagnostics(log: &str) -> Vec<ClangDiagnostic> {
             let col: u32 = parts.next()?.parse().ok()?;
             let line_no: u32 = parts.next()?.parse().ok()?;
             let file = parts.next()?.to_string();
-            let in_msl = file.ends_with(crate::driver::MSL_FILE);
+            let in_msl = file.ends_with(crate::translation_unit::MSL_FILE);
             Some(ClangDiagnostic {
                 file: if in_msl { None } else { Some(file) },
                 line: line_no,
@@ -269,7 +269,10 @@ mod tests {
         };
         let dir = std::env::temp_dir().join(format!("tm-msl-emu-toolchain-{}", std::process::id()));
         let tc = Toolchain::new(clang, dir.clone()).unwrap();
-        let broken = format!("#line 1 \"{}\"\nint f( {{\n", crate::driver::MSL_FILE);
+        let broken = format!(
+            "#line 1 \"{}\"\nint f( {{\n",
+            crate::translation_unit::MSL_FILE
+        );
         match tc.shared_object("broken", &broken) {
             Err(EmuError::Compile {
                 kernel,
