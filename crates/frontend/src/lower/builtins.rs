@@ -732,12 +732,28 @@ pub fn call(l: &mut Lowerer, b: Builtin, args: Args, site: &Site) -> Result<Val>
                 site,
             )?;
             let t = dtype_arg(&a[1], site)?;
-            if !is_none(&a[2]) {
-                return Err(site.err("unsupported: fp_downcast_rounding"));
-            }
+            let rounding = match &a[2] {
+                None | Some(Val::Const(ConstValue::None)) => None,
+                Some(Val::Const(ConstValue::Str(s))) => match s.as_str() {
+                    "rtne" => Some(false),
+                    "rtz" => Some(true),
+                    _ => {
+                        return Err(site.err(format!(
+                            "Invalid rounding mode: {s}. Supported rounding modes are 'rtne' and 'rtz'."
+                        )))
+                    }
+                },
+                Some(_) => return Err(site.err("fp_downcast_rounding must be a constexpr string")),
+            };
             let bitcast = const_bool(&a[3], "bitcast", site)?;
             let input = a[0].clone().unwrap_or_else(none);
-            cast(l, input, t, bitcast, site)
+            match rounding {
+                Some(toward_zero) if !bitcast => {
+                    let x = value(l, &input, site)?;
+                    downcast_rounded(l, x, t, toward_zero, site).map(Val::Value)
+                }
+                _ => cast(l, input, t, bitcast, site),
+            }
         }
         Builtin::Cdiv => {
             let a = args.bind("cdiv", &["x", "div"], 2, site)?;
@@ -1020,6 +1036,66 @@ pub(super) fn cast(
         )));
     }
     Ok(Val::Value(l.cast_to(x, Elem::Scalar(t), site)))
+}
+
+/// A cast given `fp_downcast_rounding` (round to nearest even, or toward zero), with
+/// Triton's checks: the rounding applies to narrowing float conversions only.
+fn downcast_rounded(
+    l: &mut Lowerer,
+    x: ValueId,
+    t: ScalarType,
+    toward_zero: bool,
+    site: &Site,
+) -> Result<ValueId> {
+    let ty = l.ty(x);
+    let s = match ty.elem {
+        Elem::Scalar(s) => s,
+        Elem::Ptr(_) => {
+            return Err(site.err(format!(
+                "unsupported: casting {} to {}",
+                type_name(&ty),
+                triton_name(t)
+            )))
+        }
+    };
+    if s == t {
+        return Ok(x);
+    }
+    if !(s.is_float() && t.is_float() && t.bits() < s.bits()) {
+        return Err(site.err(format!(
+            "fp_downcast_rounding should be set only for truncating fp conversions. Source scalar type is {} and destination type is {}",
+            triton_name(s),
+            triton_name(t)
+        )));
+    }
+    let y = l.cast_to(x, Elem::Scalar(t), site);
+    if !toward_zero {
+        return Ok(y);
+    }
+    // Round to nearest, then step one unit toward zero where that went past the source
+    // value: same-sign float encodings are ordered like their bits, so the step is an
+    // integer decrement (and turns an overflow to infinity into the largest finite value).
+    // NaN compares false and stays.
+    let back = l.cast_to(y, Elem::Scalar(s), site);
+    let abs_back = l.emit(OpKind::Unary(UnaryOp::Abs), vec![back], ty.clone(), site);
+    let abs_x = l.emit(OpKind::Unary(UnaryOp::Abs), vec![x], ty.clone(), site);
+    let bool_ty = ty.with_elem(Elem::Scalar(ScalarType::I1));
+    let past = l.emit(
+        OpKind::Cmp(tm_tile::CmpPred::Gt),
+        vec![abs_back, abs_x],
+        bool_ty,
+        site,
+    );
+    let Some(bits) = ScalarType::int_of_width(t.bits(), false) else {
+        return Err(site.err(format!("unsupported: rounding to {}", triton_name(t))));
+    };
+    let yt = l.ty(y);
+    let ity = yt.with_elem(Elem::Scalar(bits));
+    let yi = l.emit(OpKind::Bitcast, vec![y], ity.clone(), site);
+    let one = l.constant(Literal::Int(1), ity.clone(), site);
+    let stepped = l.emit(OpKind::Binary(BinaryOp::Sub), vec![yi, one], ity, site);
+    let stepped = l.emit(OpKind::Bitcast, vec![stepped], yt.clone(), site);
+    Ok(l.emit(OpKind::Select, vec![past, stepped, y], yt, site))
 }
 
 pub(super) fn pointer_arg(
