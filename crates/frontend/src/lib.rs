@@ -14,6 +14,9 @@ mod values;
 
 pub use api::{ArgSpec, Binding, ConstValue, Fp8, FunctionSource, Globals, ModuleKind};
 
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
 use tm_core::{CompileError, SourceFile};
 
 /// Stack for the compiler's recursive walks: deep (but legal) sources must not overflow the
@@ -45,7 +48,28 @@ fn on_big_stack<T: Send>(
 /// The names `def fn_name` reads that are not its parameters, locals or Python builtins,
 /// sorted. `file.text` may be indented and carry decorators (`inspect.getsource`).
 pub fn free_names(file: &SourceFile, fn_name: &str) -> Result<Vec<String>, CompileError> {
-    on_big_stack(|| names::free_names(file, fn_name))
+    type Key = (String, String, u32, String);
+    // The Python layer asks again for every kernel that calls a helper: answers are kept
+    // (a bounded number; the whole memo is dropped when full).
+    static MEMO: Mutex<BTreeMap<Key, Vec<String>>> = Mutex::new(BTreeMap::new());
+    const MEMO_ENTRIES: usize = 4096;
+    let key = (
+        file.path.clone(),
+        file.text.clone(),
+        file.first_line,
+        fn_name.to_string(),
+    );
+    if let Some(names) = MEMO.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        return Ok(names);
+    }
+    let names = on_big_stack(|| names::free_names(file, fn_name))?;
+    if let Ok(mut m) = MEMO.lock() {
+        if m.len() >= MEMO_ENTRIES {
+            m.clear();
+        }
+        m.insert(key, names.clone());
+    }
+    Ok(names)
 }
 
 /// Specialize `kernel` on the call signature `args` (one per argument of the call,
@@ -69,4 +93,23 @@ pub fn lower_with(
     opts: &LowerOptions,
 ) -> Result<tm_tile::Function, CompileError> {
     on_big_stack(|| lower::lower(kernel, args, opts.debug))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_names_are_remembered_per_source_and_function() {
+        let a = SourceFile::new("m.py", "def f(x):\n    return g(x) + C\n", 3);
+        let first = free_names(&a, "f").unwrap();
+        assert_eq!(first, ["C", "g"]);
+        assert_eq!(free_names(&a, "f").unwrap(), first);
+        // Another text under the same path and name is another entry.
+        let b = SourceFile::new("m.py", "def f(x):\n    return h(x)\n", 3);
+        assert_eq!(free_names(&b, "f").unwrap(), ["h"]);
+        // Errors are not remembered as answers.
+        assert!(free_names(&a, "nope").is_err());
+        assert!(free_names(&a, "nope").is_err());
+    }
 }
