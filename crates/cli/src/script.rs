@@ -13,6 +13,8 @@ use tm_frontend::{Binding, ConstValue, FunctionSource, Globals, ModuleKind};
 pub struct Script {
     file: Arc<SourceFile>,
     modules: BTreeMap<String, ModuleKind>,
+    /// Names imported from a module (`from triton.language import program_id`).
+    members: BTreeMap<String, (ModuleKind, String)>,
     constants: BTreeMap<String, ConstValue>,
     /// `@jit` functions: name → parameters as (name, is annotated constexpr).
     pub jit_functions: BTreeMap<String, Vec<(String, bool)>>,
@@ -28,6 +30,7 @@ impl Script {
         let mut script = Script {
             file: file.clone(),
             modules: BTreeMap::new(),
+            members: BTreeMap::new(),
             constants: BTreeMap::new(),
             jit_functions: BTreeMap::new(),
         };
@@ -65,6 +68,9 @@ impl Script {
                     let bound = alias.asname.as_ref().unwrap_or(&alias.name);
                     if let Some(kind) = module_kind(&full) {
                         self.modules.insert(bound.as_str().to_string(), kind);
+                    } else if let Some(kind) = module_kind(module.as_str()) {
+                        let member = (kind, alias.name.as_str().to_string());
+                        self.members.insert(bound.as_str().to_string(), member);
                     }
                 }
             }
@@ -113,6 +119,11 @@ impl Script {
         for free in tm_frontend::free_names(&self.file, name)? {
             let binding = if let Some(kind) = self.modules.get(&free) {
                 Binding::Module(*kind)
+            } else if let Some((module, name)) = self.members.get(&free) {
+                Binding::ModuleMember {
+                    module: *module,
+                    name: name.clone(),
+                }
             } else if let Some(value) = self.constants.get(&free) {
                 Binding::Const(value.clone())
             } else if self.jit_functions.contains_key(&free) {

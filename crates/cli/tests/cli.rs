@@ -141,3 +141,21 @@ fn bad_command_lines_are_explained() {
     assert!(!ok);
     assert!(err.contains("does not print this language"), "{err}");
 }
+
+#[test]
+fn functions_imported_by_name_resolve() {
+    let file = fixture("helpers.py");
+    let (ok, tile, err) = triton_metal(&[
+        "compile",
+        &file,
+        "--kernel",
+        "imported_names_kernel",
+        "--signature",
+        "*i32",
+        "--constexpr",
+        "BLOCK=64",
+    ]);
+    assert!(ok, "{err}");
+    assert!(tile.contains("program_id"), "{tile}");
+    assert!(tile.contains("make_range {start=0, end=64}"), "{tile}");
+}
