@@ -111,7 +111,8 @@ fn wgsl_cast_of_i64_constant_compiles() {
 /// fmax(-0, +0), and Metal's fmax may return either zero for each; all the replicas then
 /// store their zero to one threadgroup slot (`s2[v33] = v43`), so the result depends on
 /// which thread writes last and the emulator's race check fails. The same operand swap
-/// makes a non-commutative `tl.reduce` combine give lane-dependent results.
+/// makes a non-commutative `tl.reduce` combine give lane-dependent results, and a float sum
+/// of two NaNs of different signs race the same way.
 #[test]
 #[ignore = "bug in tm-simt (butterfly reduction swaps operands between partner lanes; replicas store different values), see report"]
 fn msl_max_of_signed_zeros_is_deterministic() {

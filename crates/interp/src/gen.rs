@@ -4,7 +4,8 @@
 //! `n_rows × n_cols` problem, inputs loaded with masks (full 2-D tiles, row or column vectors
 //! broadcast with expand_dims, or scalar arguments splatted), a chain of ops over
 //! i8/i16/i32/i64/u32/f16/f32 (arithmetic, bitwise, shifts, division by anything including
-//! zero, select on comparisons including NaN ones, casts, constants, `for` loops), and either
+//! zero, select on comparisons including NaN ones, casts, constants, `for` loops, reductions
+//! broadcast back over the block as softmax does), and either
 //! a masked store of the whole tile or a sum/max/min along one axis of it, stored per block.
 //! [`Kernel::build`] lowers it to Tile IR, [`Kernel::args`] gives the argument list every
 //! engine gets, and [`Kernel::reference`] evaluates it directly in Rust (written
@@ -183,6 +184,9 @@ pub enum Node {
     /// `x = a; for _ in range(n): x = x OP b` (b cast to a's type), as a `for` op carrying
     /// the tile.
     Loop(BinaryOp, usize, usize, u32),
+    /// A sum/max/min along `axis` of the block, broadcast back over that axis (softmax's
+    /// `x - max(x, axis)` shape of computation).
+    ReduceBroadcast(ReduceOp, u32, usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -336,7 +340,10 @@ impl Kernel {
         match &self.nodes[node] {
             Node::Input(i) => self.inputs[*i].dt,
             Node::Const(_, dt) | Node::Cast(_, dt) => *dt,
-            Node::Unary(_, a) | Node::Binary(_, a, _) | Node::Loop(_, a, _, _) => self.dt(*a),
+            Node::Unary(_, a)
+            | Node::Binary(_, a, _)
+            | Node::Loop(_, a, _, _)
+            | Node::ReduceBroadcast(_, _, a) => self.dt(*a),
             Node::Select(_, _, _, c, _) => self.dt(*c),
         }
     }
@@ -441,8 +448,15 @@ impl Kernel {
         let coloff = b.broadcast(on2, sh.clone());
         let idx = b.binary(BinaryOp::Add, rowoff, coloff);
         // Masked-off lanes take part in a reduction: they must read a defined value.
+        let reduces = self.reduce.is_some()
+            || self
+                .nodes
+                .iter()
+                .any(|n| matches!(n, Node::ReduceBroadcast(..)));
         let zero = |b: &mut Builder, dt: Dt, shape: Vec<u32>| -> Option<ValueId> {
-            self.reduce?;
+            if !reduces {
+                return None;
+            }
             let lit = if dt.is_float() {
                 Literal::Float(0.0)
             } else {
@@ -519,6 +533,14 @@ impl Kernel {
                         vec![b.binary(op, carried[0], rr)]
                     })[0]
                 }
+                Node::ReduceBroadcast(op, axis, a) => {
+                    let op = reduce_op(*op);
+                    let r = b.reduce(vec![vals[*a]], *axis, |b, args| {
+                        vec![b.binary(op, args[0], args[1])]
+                    })[0];
+                    let e = b.expand_dims(r, *axis);
+                    b.broadcast(e, sh.clone())
+                }
             };
             vals.push(v);
         }
@@ -533,11 +555,7 @@ impl Kernel {
                 b.store(po, last, Some(mask));
             }
             Some(red) => {
-                let op = match red.op {
-                    ReduceOp::Sum => BinaryOp::Add,
-                    ReduceOp::Max => BinaryOp::Max,
-                    ReduceOp::Min => BinaryOp::Min,
-                };
+                let op = reduce_op(red.op);
                 let r = b.reduce(vec![last], red.axis, |b, args| {
                     vec![b.binary(op, args[0], args[1])]
                 })[0];
@@ -585,74 +603,112 @@ impl Kernel {
         }
     }
 
-    /// The value of the last node at lane (r, c), with its error bound.
-    fn lane(&self, r: usize, c: usize, tol: &Tolerance) -> Bounded {
-        let mut vals: Vec<Bounded> = Vec::with_capacity(self.nodes.len());
+    /// The last node over the lanes of block (pr, pc), row-major `rows × cols`, with
+    /// error bounds. Whole blocks, because a reduction broadcast back reads its neighbours.
+    fn block(&self, pr: usize, pc: usize, tol: &Tolerance) -> Vec<Bounded> {
+        let (rows, cols) = (self.rows as usize, self.cols as usize);
+        let lanes = rows * cols;
+        let mut vals: Vec<Vec<Bounded>> = Vec::with_capacity(self.nodes.len());
         for node in &self.nodes {
-            let v = match node {
-                Node::Input(i) => exact(self.input_at(*i, r, c)),
-                Node::Const(x, _) => exact(*x),
-                Node::Unary(op, a) => b_unary(*op, self.dt(*a), vals[*a], tol),
+            let per_lane = |f: &dyn Fn(usize) -> Bounded| (0..lanes).map(f).collect::<Vec<_>>();
+            let v: Vec<Bounded> = match node {
+                Node::Input(i) => per_lane(&|l| {
+                    exact(self.input_at(*i, pr * rows + l / cols, pc * cols + l % cols))
+                }),
+                Node::Const(x, _) => per_lane(&|_| exact(*x)),
+                Node::Unary(op, a) => per_lane(&|l| b_unary(*op, self.dt(*a), vals[*a][l], tol)),
                 Node::Binary(op, l, rr) => {
                     let dt = self.dt(*l);
-                    let rv = b_cast(vals[*rr], self.dt(*rr), dt, tol);
-                    b_binary(*op, dt, vals[*l], rv, tol)
+                    per_lane(&|i| {
+                        let rv = b_cast(vals[*rr][i], self.dt(*rr), dt, tol);
+                        b_binary(*op, dt, vals[*l][i], rv, tol)
+                    })
                 }
-                Node::Select(p, x, y, cc, d) => {
-                    let yv = b_cast(vals[*y], self.dt(*y), self.dt(*x), tol);
-                    let dv = b_cast(vals[*d], self.dt(*d), self.dt(*cc), tol);
-                    match b_cmp(*p, vals[*x], yv) {
-                        Some(true) => vals[*cc],
+                Node::Select(p, x, y, cc, d) => per_lane(&|i| {
+                    let yv = b_cast(vals[*y][i], self.dt(*y), self.dt(*x), tol);
+                    let dv = b_cast(vals[*d][i], self.dt(*d), self.dt(*cc), tol);
+                    match b_cmp(*p, vals[*x][i], yv) {
+                        Some(true) => vals[*cc][i],
                         Some(false) => dv,
-                        None => unknown(vals[*cc].val),
+                        None => unknown(vals[*cc][i].val),
                     }
-                }
-                Node::Cast(a, dt) => b_cast(vals[*a], self.dt(*a), *dt, tol),
+                }),
+                Node::Cast(a, dt) => per_lane(&|i| b_cast(vals[*a][i], self.dt(*a), *dt, tol)),
                 Node::Loop(op, a, rr, n) => {
                     let dt = self.dt(*a);
-                    let rv = b_cast(vals[*rr], self.dt(*rr), dt, tol);
-                    let mut x = vals[*a];
-                    for _ in 0..*n {
-                        x = b_binary(*op, dt, x, rv, tol);
-                    }
-                    x
+                    per_lane(&|i| {
+                        let rv = b_cast(vals[*rr][i], self.dt(*rr), dt, tol);
+                        let mut x = vals[*a][i];
+                        for _ in 0..*n {
+                            x = b_binary(*op, dt, x, rv, tol);
+                        }
+                        x
+                    })
+                }
+                Node::ReduceBroadcast(op, axis, a) => {
+                    let dt = self.dt(*a);
+                    let src = &vals[*a];
+                    per_lane(&|i| {
+                        let (r, c) = (i / cols, i % cols);
+                        let group: Vec<Bounded> = if *axis == 0 {
+                            (0..rows).map(|rr| src[rr * cols + c]).collect()
+                        } else {
+                            (0..cols).map(|cc| src[r * cols + cc]).collect()
+                        };
+                        b_reduce(*op, dt, &group)
+                    })
                 }
             };
-            let v = match v.val {
-                Val::F(x) if tol.assume_finite && !x.is_finite() => unknown(v.val),
-                _ => v,
-            };
+            let v = v
+                .into_iter()
+                .map(|v| match v.val {
+                    Val::F(x) if tol.assume_finite && !x.is_finite() => unknown(v.val),
+                    _ => v,
+                })
+                .collect();
             vals.push(v);
         }
-        vals.last().copied().unwrap_or(exact(Val::I(0)))
+        vals.pop().unwrap_or_else(|| vec![exact(Val::I(0)); lanes])
     }
 
     /// The expected output, row-major over [`Kernel::out_shape`], with error bounds.
     pub fn reference_bounded(&self, tol: &Tolerance) -> Vec<Bounded> {
-        let mut out = Vec::new();
         let (or, oc) = self.out_shape();
+        let (rows, cols) = (self.rows as usize, self.cols as usize);
+        let g = self.grid();
         let dt = self.out_dt();
-        for r in 0..or as usize {
-            for c in 0..oc as usize {
-                let lanes: Vec<Bounded> = match self.reduce {
-                    None => vec![self.lane(r, c, tol)],
-                    Some(Reduction { axis: 0, .. }) => {
-                        let rows = self.rows as usize;
-                        (r * rows..(r + 1) * rows)
-                            .map(|rr| self.lane(rr, c, tol))
-                            .collect()
+        let mut out = vec![exact(Val::I(0)); (or * oc) as usize];
+        for pr in 0..g[0] as usize {
+            for pc in 0..g[1] as usize {
+                let b = self.block(pr, pc, tol);
+                match self.reduce {
+                    None => {
+                        for l in 0..rows * cols {
+                            let (r, c) = (pr * rows + l / cols, pc * cols + l % cols);
+                            if r < or as usize && c < oc as usize {
+                                out[r * oc as usize + c] = b[l];
+                            }
+                        }
                     }
-                    Some(_) => {
-                        let cols = self.cols as usize;
-                        (c * cols..(c + 1) * cols)
-                            .map(|cc| self.lane(r, cc, tol))
-                            .collect()
+                    Some(red) if red.axis == 0 => {
+                        for c in 0..cols {
+                            let col: Vec<Bounded> = (0..rows).map(|r| b[r * cols + c]).collect();
+                            let gc = pc * cols + c;
+                            if gc < oc as usize {
+                                out[pr * oc as usize + gc] = b_reduce(red.op, dt, &col);
+                            }
+                        }
                     }
-                };
-                out.push(match self.reduce {
-                    None => lanes[0],
-                    Some(red) => b_reduce(red.op, dt, &lanes),
-                });
+                    Some(red) => {
+                        for r in 0..rows {
+                            let row = &b[r * cols..(r + 1) * cols];
+                            let gr = pr * rows + r;
+                            if gr < or as usize {
+                                out[gr * oc as usize + pc] = b_reduce(red.op, dt, row);
+                            }
+                        }
+                    }
+                }
             }
         }
         out
@@ -758,7 +814,9 @@ impl Kernel {
             }
             match self.nodes[i] {
                 Node::Input(_) | Node::Const(..) => {}
-                Node::Unary(_, a) | Node::Cast(a, _) => live[a] = true,
+                Node::Unary(_, a) | Node::Cast(a, _) | Node::ReduceBroadcast(_, _, a) => {
+                    live[a] = true
+                }
                 Node::Binary(_, a, b) | Node::Loop(_, a, b, _) => {
                     live[a] = true;
                     live[b] = true;
@@ -798,6 +856,7 @@ impl Kernel {
                 Node::Cast(a, dt) => Node::Cast(m(a), dt),
                 Node::Binary(op, a, b) => Node::Binary(op, m(a), m(b)),
                 Node::Loop(op, a, b, c) => Node::Loop(op, m(a), m(b), c),
+                Node::ReduceBroadcast(op, axis, a) => Node::ReduceBroadcast(op, axis, m(a)),
                 Node::Select(p, a, b, c, d) => Node::Select(p, m(a), m(b), m(c), m(d)),
             };
             new_node[i] = nodes.len();
@@ -845,6 +904,14 @@ impl Kernel {
             .map(|c| show(dt.decode(c)))
             .collect();
         format!("[{}]", v.join(", "))
+    }
+}
+
+fn reduce_op(op: ReduceOp) -> BinaryOp {
+    match op {
+        ReduceOp::Sum => BinaryOp::Add,
+        ReduceOp::Max => BinaryOp::Max,
+        ReduceOp::Min => BinaryOp::Min,
     }
 }
 
@@ -1305,7 +1372,7 @@ fn resolve(k: &Kernel, raw: RawNode) -> Node {
             INT_BIN[op as usize % INT_BIN.len()]
         }
     };
-    match kind % 10 {
+    match kind % 11 {
         0 => Node::Input(extra as usize % k.inputs.len()),
         1 => {
             let dt = Dt::ALL[extra as usize % Dt::ALL.len()];
@@ -1332,6 +1399,10 @@ fn resolve(k: &Kernel, raw: RawNode) -> Node {
             Node::Cast(a, others[extra as usize % others.len()])
         }
         5 => Node::Loop(binop(k.dt(a)), a, b, extra as u32 % 4),
+        6 => {
+            let op = [ReduceOp::Sum, ReduceOp::Max, ReduceOp::Min][op as usize % 3];
+            Node::ReduceBroadcast(op, extra as u32 % 2, a)
+        }
         _ => Node::Binary(binop(k.dt(a)), a, b),
     }
 }
