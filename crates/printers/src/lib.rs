@@ -14,6 +14,7 @@ pub mod msl_library;
 mod names;
 mod types;
 pub mod wgsl;
+mod wgsl_matrix;
 
 pub use error::PrintError;
 pub use msl::print_msl;

@@ -44,7 +44,7 @@ use tm_tile::{AtomicOp, BinaryOp, CmpPred, UnaryOp};
 
 use crate::literal::{bf16_bits, f32_decimal, f64_decimal, int_value, round_f16};
 use crate::types::{self, check_lanes, no_f64, operand_type, LANES};
-use crate::{names, PrintError};
+use crate::{names, wgsl_matrix, PrintError};
 
 pub fn print_wgsl(k: &Kernel) -> Result<String, PrintError> {
     names::check_entry(&k.abi.entry, Dialect::Wgsl.reserved_words())?;
@@ -210,6 +210,10 @@ impl<'k> Wgsl<'k> {
             let decl = format!("var {}: {};", names::local(self.k, h)?, vector_type(l.ty)?);
             self.line(&decl);
         }
+        for (i, t) in wgsl_matrix::types(self.k)?.iter().enumerate() {
+            self.note_type(self.k.matrices[i]);
+            self.line(&format!("var {}: {t};", wgsl_matrix::name(i as u32)));
+        }
         Ok(())
     }
 
@@ -255,6 +259,10 @@ impl<'k> Wgsl<'k> {
         let mut o = String::new();
         if self.helpers.f16 {
             o.push_str("enable f16;\n\n");
+        }
+        if !k.matrices.is_empty() {
+            o.push_str(wgsl_matrix::ENABLE);
+            o.push('\n');
         }
         o.push_str(&globals);
         o.push('\n');
@@ -477,10 +485,32 @@ impl<'k> Wgsl<'k> {
             }
             Stmt::Fence { .. } => self.line(crate::fence::WGSL_FENCE),
             Stmt::Return => self.line("return;"),
-            Stmt::MatrixLoad { .. } | Stmt::MatrixStore { .. } | Stmt::MatrixMulAcc { .. } => {
-                return Err(PrintError::unsupported(
-                    "matrix operations in WGSL (naga 30 has `enable wgpu_cooperative_matrix;` with coop_mat8x8/16x16, but this printer does not emit it yet)",
-                ))
+            Stmt::MatrixLoad {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let types = wgsl_matrix::types(self.k)?;
+                let ty = types
+                    .get(*mat as usize)
+                    .ok_or_else(|| PrintError::malformed(format!("no matrix {mat}")))?;
+                let at = self.index(offset)?;
+                let arr = names::shared(*arr as usize);
+                self.line(&wgsl_matrix::load(ty, *mat, &arr, &at, *stride));
+            }
+            Stmt::MatrixStore {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let at = self.index(offset)?;
+                let arr = names::shared(*arr as usize);
+                self.line(&wgsl_matrix::store(*mat, &arr, &at, *stride));
+            }
+            Stmt::MatrixMulAcc { d, a, b, c } => {
+                self.line(&wgsl_matrix::mul_acc(*d, *a, *b, *c));
             }
         }
         Ok(())

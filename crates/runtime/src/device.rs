@@ -197,10 +197,19 @@ impl GpuDevice {
         // storage-binding size, shared memory and workgroup size of the hardware.
         let limits = adapter.limits();
         let features = adapter.features() & facts::wanted_features(info.backend);
+        let experimental = if features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+            // SAFETY: wgpu asks callers of experimental features to accept that their
+            // implementation may have bugs; we use cooperative matrices only through WGSL
+            // that naga validates, and only for the dot lowering's matrix path.
+            unsafe { wgpu::ExperimentalFeatures::enabled() }
+        } else {
+            wgpu::ExperimentalFeatures::disabled()
+        };
         let desc = wgpu::DeviceDescriptor {
             label: Some("triton-metal"),
             required_features: features,
             required_limits: limits.clone(),
+            experimental_features: experimental,
             ..Default::default()
         };
         let (device, queue) = pollster::block_on(adapter.request_device(&desc)).map_err(|e| {
@@ -220,7 +229,11 @@ impl GpuDevice {
                 lock(&sink).push(format!("device lost: {message}"));
             }
         });
-        let target = facts::target_for(&info, &limits, features);
+        let mut target = facts::target_for(&info, &limits, features);
+        if target.dialect == tm_core::Dialect::Wgsl {
+            target.matrix_shape =
+                facts::matrix_shape(features, &adapter.cooperative_matrix_properties());
+        }
         let stream = Stream::new(&device, &limits);
         Ok(GpuDevice {
             shared: Arc::new(Shared {

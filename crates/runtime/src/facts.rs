@@ -17,7 +17,31 @@ pub(crate) fn wanted_features(backend: wgpu::Backend) -> wgpu::Features {
     if backend == wgpu::Backend::Metal {
         wanted |= wgpu::Features::PASSTHROUGH_SHADERS;
     }
+    // Tensor cores through WGSL's `wgpu_cooperative_matrix` (the dot lowering's matrix path).
+    if backend == wgpu::Backend::Vulkan {
+        wanted |= wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX;
+    }
     wanted
+}
+
+/// The square cooperative-matrix tile the compiler may use on a WGSL target: 16×16×16 with
+/// f16 inputs and an f32 accumulator (what the dot lowering emits for WGSL), when the device
+/// was opened with the feature and the adapter reports that configuration.
+pub(crate) fn matrix_shape(
+    features: wgpu::Features,
+    configs: &[wgpu::CooperativeMatrixProperties],
+) -> Option<(u32, u32, u32)> {
+    if !features.contains(wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX) {
+        return None;
+    }
+    configs
+        .iter()
+        .any(|c| {
+            (c.m_size, c.n_size, c.k_size) == (16, 16, 16)
+                && c.ab_type == wgpu::CooperativeScalarType::F16
+                && c.cr_type == wgpu::CooperativeScalarType::F32
+        })
+        .then_some((16, 16, 16))
 }
 
 /// Human name of a backend, as it appears in descriptions and target names.
@@ -201,5 +225,37 @@ mod tests {
         assert_eq!(t.name, "metal-apple-m2");
         let t = target_for(&info, &limits, wgpu::Features::empty());
         assert_eq!(t.dialect, Dialect::Wgsl);
+    }
+}
+
+#[cfg(test)]
+mod matrix_tests {
+    use super::matrix_shape;
+    use wgpu::{CooperativeMatrixProperties as P, CooperativeScalarType as T, Features as F};
+
+    fn cfg(n: u32, ab: T, cr: T) -> P {
+        P {
+            m_size: n,
+            n_size: n,
+            k_size: n,
+            ab_type: ab,
+            cr_type: cr,
+            saturating_accumulation: false,
+        }
+    }
+
+    #[test]
+    fn sixteen_cubed_f16_to_f32_is_the_only_shape_taken() {
+        let coop = F::EXPERIMENTAL_COOPERATIVE_MATRIX;
+        let nvidia = [cfg(16, T::F16, T::F16), cfg(16, T::F16, T::F32)];
+        assert_eq!(matrix_shape(coop, &nvidia), Some((16, 16, 16)));
+        assert_eq!(
+            matrix_shape(F::empty(), &nvidia),
+            None,
+            "feature not granted"
+        );
+        assert_eq!(matrix_shape(coop, &[cfg(8, T::F32, T::F32)]), None);
+        assert_eq!(matrix_shape(coop, &[cfg(16, T::F16, T::F16)]), None);
+        assert_eq!(matrix_shape(coop, &[]), None);
     }
 }

@@ -269,9 +269,12 @@ pub struct Kernel {
     pub buffers: Vec<BufferParam>,
     pub scalars: Vec<ScalarParam>,
     pub shared: Vec<SharedArray>,
-    /// Element types of the 8×8 simdgroup matrices the kernel declares (Metal
-    /// `simdgroup_float8x8` / `simdgroup_half8x8`); empty for most kernels.
+    /// Element types of the matrices the kernel declares (Metal `simdgroup_float8x8` /
+    /// `simdgroup_half8x8`, WGSL `coop_mat16x16<T, role>`); empty for most kernels.
     pub matrices: Vec<ScalarType>,
+    /// Rows (= columns) of every matrix in `matrices`: 8 (Metal simdgroup matrices) or 16
+    /// (Vulkan cooperative matrices on NVIDIA); 0 when there are none.
+    pub matrix_size: u32,
     pub body: Vec<Stmt>,
     pub abi: KernelAbi,
 }

@@ -195,7 +195,8 @@ impl Printer<'_> {
             let _ = writeln!(self.out, "shared {}: {}[{}]", s.name, s.elem, s.len);
         }
         for (i, t) in k.matrices.iter().enumerate() {
-            let _ = writeln!(self.out, "matrix m{i}: {t}[8x8]");
+            let n = k.matrix_size;
+            let _ = writeln!(self.out, "matrix m{i}: {t}[{n}x{n}]");
         }
         self.out.push_str("{\n");
         self.stmts(1, &k.body);

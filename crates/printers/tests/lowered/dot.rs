@@ -7,7 +7,14 @@ use tm_core::Target;
 use tm_simt::{lower, Stmt};
 
 /// out = acc + a @ b, a: [B?, M, K], b: [B?, K, N], all row-major; acc read from `%c`.
-fn dot_kernel(batch: Option<u32>, m: u32, n: u32, k: u32, in_ty: &str, acc_ty: &str) -> String {
+pub(crate) fn dot_kernel(
+    batch: Option<u32>,
+    m: u32,
+    n: u32,
+    k: u32,
+    in_ty: &str,
+    acc_ty: &str,
+) -> String {
     let params = format!(
         "%a: ptr<{in_ty}> {{arg=0, div16}}, %b: ptr<{in_ty}> {{arg=1, div16}}, \
          %c: ptr<{acc_ty}> {{arg=2, div16}}, %o: ptr<{acc_ty}> {{arg=3, div16}}"
@@ -39,7 +46,7 @@ fn dot_kernel(batch: Option<u32>, m: u32, n: u32, k: u32, in_ty: &str, acc_ty: &
     t.finish()
 }
 
-fn reference(
+pub(crate) fn reference(
     batch: usize,
     m: usize,
     n: usize,
@@ -64,13 +71,13 @@ fn reference(
 }
 
 /// Small integers (and halves) so every sum is exact in f32 in any order.
-fn vals(len: usize, seed: usize) -> Vec<f64> {
+pub(crate) fn vals(len: usize, seed: usize) -> Vec<f64> {
     (0..len)
         .map(|i| (((i * 7 + seed * 13) % 9) as f64 - 4.0) * 0.5)
         .collect()
 }
 
-fn f16_bits(x: f64) -> u16 {
+pub(crate) fn f16_bits(x: f64) -> u16 {
     // The values used are halves of small integers: exact in f16.
     let f = x as f32;
     if f == 0.0 {
@@ -161,7 +168,7 @@ fn dot_i8_accumulates_in_i32() {
     }
 }
 
-fn walk(body: &[Stmt], out: &mut Vec<Stmt>) {
+pub(crate) fn walk(body: &[Stmt], out: &mut Vec<Stmt>) {
     for s in body {
         out.push(s.clone());
         match s {

@@ -45,6 +45,7 @@ impl B {
                 scalars: Vec::new(),
                 shared: Vec::new(),
                 matrices: Vec::new(),
+                matrix_size: 0,
                 body: Vec::new(),
                 abi: KernelAbi {
                     entry: name.into(),

@@ -5,10 +5,11 @@
 //! - the FMA path (every target): each thread computes the dot products of its own
 //!   accumulator registers, one k at a time in a loop, loading each distinct row of `a` and
 //!   column of `b` it needs once per k;
-//! - the simdgroup-matrix path (`Target::matrix_shape == Some((8, 8, 8))`, Apple): the
-//!   result is cut into 8×8 tiles spread over the simdgroups; each simdgroup loads its
-//!   accumulator tiles, multiply-accumulates 8×8 tiles of `a` and `b` along K, stores the
-//!   tiles to threadgroup memory, from where every thread reads its registers.
+//! - the matrix path (`Target::matrix_shape` square: 8×8×8 simdgroup matrices on Apple for
+//!   f32/f16 inputs, 16×16×16 cooperative matrices on Vulkan for f16 inputs): the result is
+//!   cut into T×T tiles spread over the simdgroups; each simdgroup loads its accumulator
+//!   tiles, multiply-accumulates T×T tiles of `a` and `b` along K, stores the tiles to
+//!   threadgroup memory, from where every thread reads its registers.
 //!
 //! Accumulation is in f32 for float inputs (f16, bf16, f32: `input_precision` tf32 and
 //! tf32x3 are computed in full f32, which is at least as precise) and in i32 for integer
@@ -93,13 +94,20 @@ impl Lowerer<'_> {
                 d.m, d.n, d.k
             )));
         }
-        let use_matrix = self.target.matrix_shape == Some((8, 8, 8))
+        let tile = self.matrix_tile();
+        // Metal's simdgroup matrices take f32 and f16; the cooperative matrices that
+        // Vulkan drivers report at 16×16×16 are f16 × f16 + f32.
+        let matrix_inputs = match self.target.matrix_shape {
+            Some((8, 8, 8)) => matches!(in_ty, ScalarType::F32 | ScalarType::F16),
+            Some((16, 16, 16)) => in_ty == ScalarType::F16,
+            _ => false,
+        };
+        let use_matrix = matrix_inputs
             && self.simd == 32
             && cty == ScalarType::F32
-            && matches!(in_ty, ScalarType::F32 | ScalarType::F16)
-            && d.m % 8 == 0
-            && d.n % 8 == 0
-            && kc % 8 == 0;
+            && d.m % tile == 0
+            && d.n % tile == 0
+            && kc % tile == 0;
         let sty = self.shared_ty(in_ty);
         let a_arr = self.scratch(sty, d.batch * d.m * kc);
         let b_arr = self.scratch(sty, d.batch * kc * d.n);

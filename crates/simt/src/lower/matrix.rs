@@ -1,4 +1,6 @@
-//! The simdgroup-matrix (8×8×8) path of `dot`: the result's 8×8 tiles are dealt to the
+//! The matrix-unit path of `dot`, for square tiles of `Target::matrix_shape` (8×8×8
+//! simdgroup matrices on Metal, 16×16×16 cooperative matrices on Vulkan/NVIDIA through
+//! WGSL's `wgpu_cooperative_matrix`; `T` below): the result's T×T tiles are dealt to the
 //! simdgroups round robin (tile `i * num_warps + warp`), each simdgroup keeping its
 //! accumulator tiles in matrix registers for the whole K loop. Tile coordinates depend only
 //! on the simdgroup index, so every lane of a simdgroup passes the same operands, as these
@@ -19,8 +21,17 @@ pub(super) struct Tiles {
 }
 
 impl Lowerer<'_> {
+    /// T: the side of the target's square matrix tiles (8 when it has none; unused then).
+    pub(super) fn matrix_tile(&self) -> u32 {
+        match self.target.matrix_shape {
+            Some((m, n, k)) if m == n && n == k => m,
+            _ => 8,
+        }
+    }
+
     fn matrix(&mut self, elem: ScalarType) -> u32 {
         self.matrices.push(elem);
+        self.matrix_size = self.matrix_tile();
         self.matrices.len() as u32 - 1
     }
 
@@ -37,7 +48,8 @@ impl Lowerer<'_> {
         c_arr: u32,
         in_ty: ScalarType,
     ) -> Tiles {
-        let (mt, nt) = (d.m / 8, d.n / 8);
+        let tile = self.matrix_tile();
+        let (mt, nt) = (d.m / tile, d.n / tile);
         let total = d.batch * mt * nt;
         let nw = self.num_warps;
         let warp = self.warp();
@@ -67,9 +79,9 @@ impl Lowerer<'_> {
             let bt = div(self, t, mt * nt);
             let q = div(self, t, nt);
             let row = rem(self, q, mt);
-            let row = self.imul(row, 8);
+            let row = self.imul(row, tile as i64);
             let col = rem(self, t, nt);
-            let col = self.imul(col, 8);
+            let col = self.imul(col, tile as i64);
             let mat = self.matrix(ScalarType::F32);
             slots.push((mat, valid, bt, row, col));
         }
@@ -118,8 +130,9 @@ impl Lowerer<'_> {
         for &(mat, valid, bt, row, col) in &t.slots {
             let mut body = Vec::new();
             self.stack.push(Vec::new());
-            for kt in 0..kc / 8 {
-                let k8 = Self::i32c((kt * 8) as i64);
+            let tile = self.matrix_tile();
+            for kt in 0..kc / tile {
+                let k8 = Self::i32c((kt * tile) as i64);
                 let ao = self.tile_offset(bt, (d.m * kc) as i64, row, kc as i64, k8);
                 let bo = self.tile_offset(bt, (kc * d.n) as i64, k8, d.n as i64, col);
                 self.emit(Stmt::MatrixLoad {

@@ -88,6 +88,7 @@ pub(crate) struct Lowerer<'a> {
     shared_busy: Vec<bool>,
     geo: prologue::Geometry,
     matrices: Vec<ScalarType>,
+    matrix_size: u32,
     loc: Loc,
 }
 
@@ -137,6 +138,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         shared_busy: Vec::new(),
         geo: prologue::Geometry::default(),
         matrices: Vec::new(),
+        matrix_size: 0,
         loc: Loc::UNKNOWN,
     };
     let abi = l.params(&prov)?;
@@ -168,6 +170,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         shared: l.shared,
         body,
         matrices: l.matrices,
+        matrix_size: l.matrix_size,
         abi: KernelAbi {
             shared_bytes,
             ..abi
