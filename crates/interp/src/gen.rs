@@ -1072,7 +1072,8 @@ fn unknown(val: Val) -> Bounded {
 /// A float result `r` of inputs that carried errors: one more ulp for the rounding of the
 /// perturbed result, subnormals possibly flushed, and nothing known past overflow.
 fn finish(dt: Dt, r: f64, err: f64, tol: &Tolerance) -> Bounded {
-    let mut err = err;
+    // 0 × ∞ in the error arithmetic means nothing is known.
+    let mut err = if err.is_nan() { f64::INFINITY } else { err };
     if err > 0.0 {
         err += dt.ulp(r);
     }
@@ -1190,6 +1191,9 @@ fn b_cast(v: Bounded, from: Dt, to: Dt, tol: &Tolerance) -> Bounded {
 fn b_cmp(p: CmpPred, a: Bounded, b: Bounded) -> Option<bool> {
     let res = ref_cmp(p, a.val, b.val);
     let e = a.err + b.err;
+    if e.is_nan() {
+        return None;
+    }
     if e == 0.0 {
         return Some(res);
     }
@@ -1213,7 +1217,10 @@ fn b_reduce(op: ReduceOp, dt: Dt, lanes: &[Bounded]) -> Bounded {
         }
         return int_result(Val::I(acc), lanes);
     }
-    let err_in = lanes.iter().map(|l| l.err).fold(0.0, f64::max);
+    let err_in = lanes
+        .iter()
+        .map(|l| if l.err.is_nan() { f64::INFINITY } else { l.err })
+        .fold(0.0, f64::max);
     match op {
         ReduceOp::Max | ReduceOp::Min => {
             let mut acc = f64::NAN;
@@ -1236,7 +1243,10 @@ fn b_reduce(op: ReduceOp, dt: Dt, lanes: &[Bounded]) -> Bounded {
                 .map(|l| l.val.f().abs())
                 .filter(|x| x.is_finite())
                 .sum();
-            let errs: f64 = lanes.iter().map(|l| l.err).sum();
+            let errs: f64 = lanes
+                .iter()
+                .map(|l| if l.err.is_nan() { f64::INFINITY } else { l.err })
+                .sum();
             let any_special = lanes.iter().any(|l| !l.val.f().is_finite());
             // Partial sums in another order may overflow where ours did not.
             if abs > dt.max_finite() / 2.0 && (any_special || abs + errs > dt.max_finite()) {
