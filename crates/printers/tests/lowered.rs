@@ -9,6 +9,7 @@ mod harness;
 
 mod lowered {
     pub mod atomic;
+    pub mod bf16;
     pub mod coop;
     pub mod dot;
     pub mod lock;

@@ -138,7 +138,7 @@ impl Lowerer<'_> {
                 let x = self.let_(ScalarType::U32, Expr::Binary(BinaryOp::Shr, w, shift));
                 let mask = Self::u32c((1i64 << bits) - 1);
                 let x = self.let_(ScalarType::U32, Expr::Binary(BinaryOp::And, x, mask));
-                Expr::Cast(x, SType::scalar(ty))
+                Self::from_word_bits(x, ty)
             }
         };
         self.emit(Stmt::Assign { dst, expr });
@@ -176,10 +176,7 @@ impl Lowerer<'_> {
             Some(bits) => {
                 let (word, shift) = self.word_index(index, bits);
                 let mask = Self::u32c((1i64 << bits) - 1);
-                let x = self.let_(
-                    ScalarType::U32,
-                    Expr::Cast(value, SType::scalar(ScalarType::U32)),
-                );
+                let x = self.let_(ScalarType::U32, Self::to_word_bits(value, ty));
                 let x = self.let_(ScalarType::U32, Expr::Binary(BinaryOp::And, x, mask));
                 let bits_v = self.let_(ScalarType::U32, Expr::Binary(BinaryOp::Shl, x, shift));
                 let hole = self.let_(ScalarType::U32, Expr::Binary(BinaryOp::Shl, mask, shift));

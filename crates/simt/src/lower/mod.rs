@@ -7,6 +7,7 @@
 
 mod atomic;
 mod axis;
+mod bf16;
 mod control;
 mod convert;
 mod dot;
@@ -194,7 +195,6 @@ impl<'a> Lowerer<'a> {
             ScalarType::F64 if !t.has_f64 => Some("fp64"),
             ScalarType::I64 | ScalarType::U64 if !t.has_i64 => Some("64-bit integers"),
             ScalarType::F16 if !t.has_f16 => Some("fp16"),
-            ScalarType::BF16 => Some("bf16 (not supported yet)"),
             _ => None,
         };
         match bad {
@@ -494,7 +494,8 @@ impl<'a> Lowerer<'a> {
                 tm_tile::Elem::Ptr(s) => {
                     self.check_type(s)?;
                     let b = self.bufs.len() as u32;
-                    let small = s.bits() < 32 && s.is_int();
+                    // bf16 data too: WGSL storage has no 16-bit type.
+                    let small = s.bits() < 32 && (s.is_int() || s == ScalarType::BF16);
                     let word_bits = (!self.target.byte_addressable && small).then(|| {
                         if s.is_bool() {
                             8
