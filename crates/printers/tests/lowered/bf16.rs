@@ -129,3 +129,33 @@ fn bf16_dot_accumulates_in_f32() {
         |engine, out| assert_eq!(as_f32(&out[3]), want, "{engine}"),
     );
 }
+
+/// A bf16 sum (shuffles move bf16 through f32): small integers, so every partial sum is
+/// exact in bf16 whatever the order of the tree.
+#[test]
+fn bf16_sum_reduction() {
+    let params = "%x: ptr<bf16> {arg=0, div16}, %o: ptr<bf16> {arg=1}";
+    let mut t = Tile::new("bf16_sum", params);
+    let px = t.ptr1d("%x", N, "bf16");
+    let x = t.v(&format!("load {px} : tensor<{N}xbf16>"));
+    let r = t.v(&format!(
+        "reduce {{axis=0}} {x} : bf16 {{\n    ^bb(%a: bf16, %b: bf16):\n    %c = add %a, %b : bf16\n    yield %c\n  }}"
+    ));
+    t.raw(&format!("store %o, {r}"));
+    let src = t.finish();
+    let xs: Vec<u16> = (0..N).map(|i| to_bf16((i % 4) as f32 - 1.0)).collect();
+    let want: f32 = (0..N).map(|i| (i % 4) as f32 - 1.0).sum();
+    for warps in [1, 2] {
+        run_both(
+            &src,
+            [1, 1, 1],
+            warps,
+            &[u16s(&xs), u16s(&[0xffff, 0xffff])],
+            |engine, out| {
+                let got = as_u16(&out[1]);
+                assert_eq!(from_bf16(got[0]), want, "{engine} warps={warps}");
+                assert_eq!(got[1], 0xffff, "{engine}: the neighbour half is kept");
+            },
+        );
+    }
+}
