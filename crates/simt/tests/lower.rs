@@ -313,6 +313,23 @@ fn unsupported_ops_and_types_are_errors() {
 }
 
 #[test]
+fn device_print_is_refused_on_gpu_targets_and_asserts_are_dropped() {
+    let k = "tt.func @p(%o: ptr<f32> {arg=0}, %v: f32 {arg=1}) {
+  %0 = constant {value=1} : i1
+  assert {message=\"never\"} %0 loc(0:3:5)
+  print {prefix=\"v\"} %v loc(0:4:5)
+  store %o, %v
+  return
+}";
+    let f = tm_tile::parse(k).unwrap();
+    for target in [Target::apple(), Target::lavapipe()] {
+        let err = lower(&f, &target, 4).unwrap_err();
+        assert!(err.message.contains("TRITON_METAL_INTERPRET=1"), "{err}");
+        assert_eq!(err.loc.line, 4);
+    }
+}
+
+#[test]
 fn every_op_kind_lowers_or_errors_without_panicking() {
     // misc.tile holds one of nearly every op (dot, scan, reshape, atomics, bf16...).
     let f = load("misc");
