@@ -463,8 +463,13 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Barrier);
                 Ok(())
             }
-            // Debug output and device asserts are dropped for now.
-            OpKind::Assert { .. } | OpKind::Print { .. } => Ok(()),
+            // Triton itself drops device asserts unless debugging; the interpreter checks them.
+            OpKind::Assert { .. } => Ok(()),
+            // Output that silently vanished would mislead; say where it works instead.
+            OpKind::Print { .. } => Err(self.err(
+                "tl.device_print is not supported on GPU targets yet: run the kernel in the \
+                 interpreter (TRITON_METAL_INTERPRET=1) to see its output",
+            )),
             other => Err(self.err(format!(
                 "'{}' cannot be lowered to SIMT IR yet",
                 other.name()
