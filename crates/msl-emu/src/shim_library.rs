@@ -151,6 +151,7 @@ pub const SHIM_LIBRARY: &[&str] = &[
     "threadgroup_barrier",
     "simdgroup_barrier",
     "atomic_thread_fence",
+    "__METAL_VERSION__",
     "thread_scope",
     "thread_scope_thread",
     "thread_scope_simdgroup",

@@ -1,8 +1,10 @@
 //! Memory fences (`Stmt::Fence`), the acquire/release ordering of atomics.
 //!
 //! MSL: `atomic_thread_fence(flags, memory_order_seq_cst, scope)`, new in Metal 3.2 (macOS
-//! 15, iOS 18): Metal 3.0/3.1 have no fence beyond `threadgroup_barrier`, whose ordering is
-//! for the threads of one threadgroup only.
+//! 15, iOS 18; wgpu compiles with the newest version the OS has). Metal 3.0/3.1 have no
+//! fence beyond `threadgroup_barrier`, whose ordering is for the threads of one threadgroup
+//! only: the printed fence picks by `__METAL_VERSION__`, falling back to that barrier
+//! (lowering puts fences where every thread arrives, so a barrier there is safe).
 //!
 //! WGSL can not express a fence at all. Its atomics are relaxed (WGSL spec, "Memory
 //! Model": every atomic operation is relaxed), and its only ordering constructs are the
@@ -17,14 +19,21 @@
 
 use tm_simt::ir::FenceScope;
 
-pub(crate) fn msl_fence(scope: FenceScope) -> String {
+/// The fence's lines: the Metal 3.2 fence, or the barrier before 3.2.
+pub(crate) fn msl_fence(scope: FenceScope) -> [String; 5] {
     let scope = match scope {
         FenceScope::Threadgroup => "thread_scope_threadgroup",
         FenceScope::Device => "thread_scope_device",
     };
-    format!(
-        "metal::atomic_thread_fence(mem_flags::mem_device | mem_flags::mem_threadgroup, memory_order_seq_cst, {scope});"
-    )
+    [
+        "#if __METAL_VERSION__ >= 320".into(),
+        format!(
+            "metal::atomic_thread_fence(mem_flags::mem_device | mem_flags::mem_threadgroup, memory_order_seq_cst, {scope});"
+        ),
+        "#else".into(),
+        "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);".into(),
+        "#endif".into(),
+    ]
 }
 
 pub(crate) const WGSL_FENCE: &str = "storageBarrier();";

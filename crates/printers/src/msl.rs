@@ -533,7 +533,11 @@ impl<'k> Msl<'k> {
             Stmt::Barrier => self.line(
                 "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);",
             ),
-            Stmt::Fence { scope } => self.line(&crate::fence::msl_fence(*scope)),
+            Stmt::Fence { scope } => {
+                for l in crate::fence::msl_fence(*scope) {
+                    self.line(&l);
+                }
+            }
             Stmt::Return => self.line("return;"),
         }
         Ok(())

@@ -61,7 +61,9 @@ pub const MSL_LIBRARY: &[&str] = &[
     "metal::threadgroup_barrier",
     "mem_flags::mem_threadgroup",
     "mem_flags::mem_device",
-    // Fences (Metal 3.2): the acquire/release ordering of atomics.
+    // Fences (Metal 3.2, chosen by the compiler's __METAL_VERSION__): the acquire/release
+    // ordering of atomics.
+    "__METAL_VERSION__",
     "metal::atomic_thread_fence",
     "memory_order_seq_cst",
     "thread_scope_threadgroup",
