@@ -298,7 +298,7 @@ impl Lowerer<'_> {
         shape: &[u32],
     ) -> Result<Vec<Operand>, LowerError> {
         let Some(layout) = layout else {
-            return Ok(vec![self.from_thread_zero(regs[0], ty, owner)?]);
+            return Ok(vec![self.broadcast_thread_zero(regs[0], ty, owner)?]);
         };
         let m = self.map(layout, shape)?;
         let numel = u32::try_from(m.numel()).map_err(|_| self.err("tensor too large"))?;

@@ -105,9 +105,9 @@ impl Lowerer<'_> {
         let use_matrix = matrix_inputs
             && self.simd == 32
             && cty == ScalarType::F32
-            && d.m % tile == 0
-            && d.n % tile == 0
-            && kc % tile == 0;
+            && d.m.is_multiple_of(tile)
+            && d.n.is_multiple_of(tile)
+            && kc.is_multiple_of(tile);
         let sty = self.shared_ty(in_ty);
         let a_arr = self.scratch(sty, d.batch * d.m * kc);
         let b_arr = self.scratch(sty, d.batch * kc * d.n);

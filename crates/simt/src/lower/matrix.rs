@@ -56,7 +56,7 @@ impl Lowerer<'_> {
         let mut slots = Vec::new();
         for i in 0..total.div_ceil(nw) {
             let t = self.iadd(warp, Self::i32c((i * nw) as i64));
-            let valid = if total % nw == 0 {
+            let valid = if total.is_multiple_of(nw) {
                 Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1)
             } else {
                 self.let_(

@@ -18,7 +18,7 @@ impl Lowerer<'_> {
     /// Thread 0's `v`, seen by every thread (`owner` is `lane_zero_owner()`); two barriers
     /// (the second keeps a later reuse of the scratch slot from overwriting it before
     /// everyone has read it).
-    pub(super) fn from_thread_zero(
+    pub(super) fn broadcast_thread_zero(
         &mut self,
         v: Operand,
         ty: ScalarType,
@@ -47,7 +47,7 @@ impl Lowerer<'_> {
         let written = self.buffers.get(buf as usize).is_some_and(|b| b.writes);
         if written {
             let owner = self.lane_zero_owner();
-            self.from_thread_zero(v, ty, owner)
+            self.broadcast_thread_zero(v, ty, owner)
         } else {
             Ok(v)
         }
