@@ -53,7 +53,6 @@ use crate::{names, PrintError};
 /// Metal allows 31 buffer arguments; the packed scalar buffer takes one.
 const MAX_BUFFER_ARGS: usize = 31;
 
-
 pub fn print_msl(k: &Kernel) -> Result<String, PrintError> {
     names::check_entry(&k.abi.entry, Dialect::Msl.reserved_words())?;
     if k.buffers.len() + 1 > MAX_BUFFER_ARGS {
@@ -182,40 +181,9 @@ fn const_text(lit: Literal, t: ScalarType) -> Result<String, PrintError> {
         ScalarType::I32 if v < 0 => format!("({v})"),
         ScalarType::I32 => format!("{v}"),
         ScalarType::U32 => format!("{v}u"),
-        for (i, &t) in self.k.matrices.iter().enumerate() {
-            let ty = match t {
-                ScalarType::F32 => "simdgroup_float8x8",
-                ScalarType::F16 => "simdgroup_half8x8",
-                other => {
-                    return Err(PrintError::unsupported(format!(
-                        "simdgroup matrices of {other}"
-                    )))
-                }
-            };
-            self.line(&format!("{ty} tm_m{i};"));
-        }
         ScalarType::I64 if v == i64::MIN as i128 => {
             "(long(-9223372036854775807) - long(1))".to_string()
         }
-    /// `&s3[offset]` for a matrix load or store, checking the matrix exists and its
-    /// element type is the array's.
-    fn matrix_ptr(&mut self, mat: u32, arr: u32, offset: &Operand) -> Result<String, PrintError> {
-        let m = self
-            .k
-            .matrices
-            .get(mat as usize)
-            .copied()
-            .ok_or_else(|| PrintError::malformed("no such simdgroup matrix"))?;
-        let a = types::shared(self.k, arr)?;
-        if a.elem != m {
-            return Err(PrintError::malformed(
-                "simdgroup matrix and threadgroup array types differ",
-            ));
-        }
-        let i = self.index(offset)?;
-        Ok(format!("&{}[{i}]", names::shared(arr as usize)))
-    }
-
         ScalarType::U64 => format!("{v}ul"),
         other => format!("{}({v})", scalar_type(other)?),
     })
@@ -263,7 +231,38 @@ impl<'k> Msl<'k> {
             );
             self.line(&decl);
         }
+        for (i, &t) in self.k.matrices.iter().enumerate() {
+            let ty = match t {
+                ScalarType::F32 => "simdgroup_float8x8",
+                ScalarType::F16 => "simdgroup_half8x8",
+                other => {
+                    return Err(PrintError::unsupported(format!(
+                        "simdgroup matrices of {other}"
+                    )))
+                }
+            };
+            self.line(&format!("{ty} tm_m{i};"));
+        }
         Ok(())
+    }
+
+    /// `&s3[offset]` for a matrix load or store, checking the matrix exists and its
+    /// element type is the array's.
+    fn matrix_ptr(&mut self, mat: u32, arr: u32, offset: &Operand) -> Result<String, PrintError> {
+        let m = self
+            .k
+            .matrices
+            .get(mat as usize)
+            .copied()
+            .ok_or_else(|| PrintError::malformed("no such simdgroup matrix"))?;
+        let a = types::shared(self.k, arr)?;
+        if a.elem != m {
+            return Err(PrintError::malformed(
+                "simdgroup matrix and threadgroup array types differ",
+            ));
+        }
+        let i = self.index(offset)?;
+        Ok(format!("&{}[{i}]", names::shared(arr as usize)))
     }
 
     fn finish(self) -> Result<String, PrintError> {
@@ -455,35 +454,6 @@ impl<'k> Msl<'k> {
             }
             Stmt::If {
                 cond,
-            Stmt::MatrixLoad {
-                mat,
-                arr,
-                offset,
-                stride,
-            } => {
-                let p = self.matrix_ptr(*mat, *arr, offset)?;
-                self.line(&format!("metal::simdgroup_load(tm_m{mat}, {p}, {stride});"));
-            }
-            Stmt::MatrixStore {
-                mat,
-                arr,
-                offset,
-                stride,
-            } => {
-                let p = self.matrix_ptr(*mat, *arr, offset)?;
-                self.line(&format!(
-                    "metal::simdgroup_store(tm_m{mat}, {p}, {stride});"
-                ));
-            }
-            Stmt::MatrixMulAcc { d, a, b, c } => {
-                let n = self.k.matrices.len() as u32;
-                if [d, a, b, c].iter().any(|&&m| m >= n) {
-                    return Err(PrintError::malformed("no such simdgroup matrix"));
-                }
-                self.line(&format!(
-                    "metal::simdgroup_multiply_accumulate(tm_m{d}, tm_m{a}, tm_m{b}, tm_m{c});"
-                ));
-            }
                 then_body,
                 else_body,
             } => {
@@ -539,6 +509,35 @@ impl<'k> Msl<'k> {
                 }
             }
             Stmt::Return => self.line("return;"),
+            Stmt::MatrixLoad {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let p = self.matrix_ptr(*mat, *arr, offset)?;
+                self.line(&format!("metal::simdgroup_load(tm_m{mat}, {p}, {stride});"));
+            }
+            Stmt::MatrixStore {
+                mat,
+                arr,
+                offset,
+                stride,
+            } => {
+                let p = self.matrix_ptr(*mat, *arr, offset)?;
+                self.line(&format!(
+                    "metal::simdgroup_store(tm_m{mat}, {p}, {stride});"
+                ));
+            }
+            Stmt::MatrixMulAcc { d, a, b, c } => {
+                let n = self.k.matrices.len() as u32;
+                if [d, a, b, c].iter().any(|&&m| m >= n) {
+                    return Err(PrintError::malformed("no such simdgroup matrix"));
+                }
+                self.line(&format!(
+                    "metal::simdgroup_multiply_accumulate(tm_m{d}, tm_m{a}, tm_m{b}, tm_m{c});"
+                ));
+            }
         }
         Ok(())
     }

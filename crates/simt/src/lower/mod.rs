@@ -87,9 +87,9 @@ pub(crate) struct Lowerer<'a> {
     shared: Vec<SharedArray>,
     /// Per threadgroup array: in use (scratch arrays are reused once released).
     shared_busy: Vec<bool>,
-    geo: prologue::Geometry,
     matrices: Vec<ScalarType>,
     matrix_size: u32,
+    geo: prologue::Geometry,
     loc: Loc,
 }
 
@@ -137,9 +137,9 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         scalars: Vec::new(),
         shared: Vec::new(),
         shared_busy: Vec::new(),
-        geo: prologue::Geometry::default(),
         matrices: Vec::new(),
         matrix_size: 0,
+        geo: prologue::Geometry::default(),
         loc: Loc::UNKNOWN,
     };
     let abi = l.params(&prov)?;
@@ -169,9 +169,9 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         buffers: l.buffers,
         scalars: l.scalars,
         shared: l.shared,
-        body,
         matrices: l.matrices,
         matrix_size: l.matrix_size,
+        body,
         abi: KernelAbi {
             shared_bytes,
             ..abi
@@ -443,16 +443,16 @@ impl<'a> Lowerer<'a> {
                 self.lower_permute(op, &perm)
             }
             OpKind::Join => self.lower_join(op),
-            OpKind::AtomicRmw {
-                op: aop, has_mask, ..
-            } => {
-                let (aop, has_mask) = (*aop, *has_mask);
-                self.lower_atomic_rmw(op, aop, has_mask)
             OpKind::Dot { .. } => self.lower_dot(op),
             OpKind::Scan { axis, reverse } => {
                 let (axis, reverse) = (*axis, *reverse);
                 self.lower_scan(op, axis, reverse)
             }
+            OpKind::AtomicRmw {
+                op: aop, has_mask, ..
+            } => {
+                let (aop, has_mask) = (*aop, *has_mask);
+                self.lower_atomic_rmw(op, aop, has_mask)
             }
             OpKind::AtomicCas { .. } => self.lower_atomic_cas(op),
             OpKind::Split => self.lower_split(op),
