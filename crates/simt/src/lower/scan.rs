@@ -52,17 +52,18 @@ impl Lowerer<'_> {
         if valid == i1(true) {
             return Ok((merged, i1(true)));
         }
+        // Without a predecessor `acc` is a placeholder (an i32 zero, not of the value's
+        // type) that is never read, since the returned flag is `valid` itself.
+        if has == i1(false) {
+            return Ok((merged, valid));
+        }
         let out = merged
             .iter()
             .zip(acc)
             .zip(tys)
             .map(|((&m, &a), &t)| self.let_(t, Expr::Select(valid, m, a)))
             .collect();
-        let has = if has == i1(false) {
-            valid
-        } else {
-            self.let_(ScalarType::I1, Expr::Binary(BinaryOp::Or, has, valid))
-        };
+        let has = self.let_(ScalarType::I1, Expr::Binary(BinaryOp::Or, has, valid));
         Ok((out, has))
     }
 
