@@ -683,10 +683,10 @@ impl Kernel {
                 let b = self.block(pr, pc, tol);
                 match self.reduce {
                     None => {
-                        for l in 0..rows * cols {
+                        for (l, &v) in b.iter().enumerate().take(rows * cols) {
                             let (r, c) = (pr * rows + l / cols, pc * cols + l % cols);
                             if r < or as usize && c < oc as usize {
-                                out[r * oc as usize + c] = b[l];
+                                out[r * oc as usize + c] = v;
                             }
                         }
                     }
@@ -1111,13 +1111,8 @@ fn b_unary(op: UnaryOp, dt: Dt, a: Bounded, tol: &Tolerance) -> Bounded {
     let e = a.err;
     let err = match op {
         UnaryOp::Neg | UnaryOp::Abs => e,
-        UnaryOp::Floor => {
-            if robust(x, e, f64::floor) {
-                0.0
-            } else {
-                f64::INFINITY
-            }
-        }
+        UnaryOp::Floor if robust(x, e, f64::floor) => 0.0,
+        UnaryOp::Floor => f64::INFINITY,
         UnaryOp::Sqrt => {
             if e == 0.0 {
                 0.0
