@@ -5,7 +5,7 @@
 //! once.
 
 use tm_core::ScalarType;
-use tm_tile::{OpId, OpKind};
+use tm_tile::{BinaryOp, CmpPred, OpId, OpKind};
 
 use super::{LVal, LowerError, Lowerer};
 use crate::ir::{Expr, Operand, SType, SimdOp, Stmt};
@@ -66,7 +66,12 @@ impl Lowerer<'_> {
 
     /// A shuffle (`ShuffleXor`, `ShuffleUp`, `ShuffleDown`, `Shuffle`) of any type.
     pub(super) fn shuffle(&mut self, op: SimdOp, v: Operand, ty: ScalarType, arg: u32) -> Operand {
-        let m = Some(Self::u32c(arg as i64));
+        self.shuffle_by(op, v, ty, Self::u32c(arg as i64))
+    }
+
+    /// As `shuffle`, with the lane, delta or mask a run-time value.
+    fn shuffle_by(&mut self, op: SimdOp, v: Operand, ty: ScalarType, arg: Operand) -> Operand {
+        let m = Some(arg);
         match ty {
             ScalarType::I32 | ScalarType::U32 | ScalarType::F32 => {
                 self.let_(ty, Expr::Simd(op, v, m))
@@ -148,14 +153,54 @@ impl Lowerer<'_> {
                 self.target.name
             )));
         }
+        // Partners combine in lane order (the lower lane's value first), so an associative
+        // but not commutative user combine sees its operands in element order.
+        let lane = if masks.is_empty() {
+            Self::i32c(0)
+        } else {
+            self.lane()
+        };
+        let all_masks = masks.iter().fold(0u32, |a, &m| a | m);
         for m in masks {
+            let upper = self.in_prologue(|s| {
+                let bit = s.let_(
+                    ScalarType::I32,
+                    Expr::Binary(BinaryOp::And, lane, Self::i32c(m as i64)),
+                );
+                s.let_(ScalarType::I1, Expr::Cmp(CmpPred::Ne, bit, Self::i32c(0)))
+            });
             for acc in accs.iter_mut() {
                 let others: Vec<Operand> = acc
                     .iter()
                     .zip(&tys)
                     .map(|(&x, &ty)| self.shuffle_xor(x, ty, m))
                     .collect();
-                *acc = self.combine(op, acc, &others, &tys)?;
+                let mut lo = Vec::with_capacity(acc.len());
+                let mut hi = Vec::with_capacity(acc.len());
+                for ((&v, &w), &ty) in acc.iter().zip(&others).zip(&tys) {
+                    lo.push(self.let_(ty, Expr::Select(upper, w, v)));
+                    hi.push(self.let_(ty, Expr::Select(upper, v, w)));
+                }
+                *acc = self.combine(op, &lo, &hi, &tys)?;
+            }
+        }
+        // Partners may still hold different bits where the combine is commutative only up
+        // to signed zeros or NaN payloads (fmax(+0, -0), NaN sums): compilers may swap the
+        // operands of such ops, as LLVM does. Every partner takes the lowest lane's result,
+        // so the replicas that later store to one slot agree.
+        if all_masks != 0 && tys.iter().any(|t| t.is_float()) {
+            let src = self.in_prologue(|s| {
+                s.let_(
+                    ScalarType::I32,
+                    Expr::Binary(BinaryOp::And, lane, Self::i32c(!(all_masks as i64))),
+                )
+            });
+            for acc in accs.iter_mut() {
+                for (v, &ty) in acc.iter_mut().zip(&tys) {
+                    if ty.is_float() {
+                        *v = self.shuffle_by(SimdOp::Shuffle, *v, ty, src);
+                    }
+                }
             }
         }
 
