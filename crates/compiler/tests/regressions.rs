@@ -86,7 +86,6 @@ fn msl_nan_to_int_is_zero() {
 /// which naga 30 refuses ("Cannot cast scalar components of expression Literal(I64(-91)) to
 /// type i32"): its constant evaluator does not convert i64 literals.
 #[test]
-#[ignore = "bug in tm-printers (WGSL: i64 constant cast to 32 bits is refused by naga), see report"]
 fn wgsl_cast_of_i64_constant_compiles() {
     let k = Kernel {
         nodes: vec![
@@ -114,7 +113,6 @@ fn wgsl_cast_of_i64_constant_compiles() {
 /// makes a non-commutative `tl.reduce` combine give lane-dependent results, and a float sum
 /// of two NaNs of different signs race the same way.
 #[test]
-#[ignore = "bug in tm-simt (butterfly reduction swaps operands between partner lanes; replicas store different values), see report"]
 fn msl_max_of_signed_zeros_is_deterministic() {
     let zeros = vec![Val::F(0.0), Val::F(-0.0), Val::F(0.0), Val::F(-0.0)];
     let k = Kernel {

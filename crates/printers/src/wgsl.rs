@@ -626,6 +626,20 @@ impl<'k> Wgsl<'k> {
                 })
             }
             Expr::Cast(a, to) => {
+                // naga's constant evaluator refuses to convert 64-bit literals
+                // (`i32(-91li)`), so integer constants are converted here instead.
+                if let Operand::Const(Literal::Int(i), from) = *a {
+                    if from.is_int()
+                        && to.scalar.is_int()
+                        && to.scalar != ScalarType::I1
+                        && to.lanes == 1
+                        && dst.lanes == 1
+                    {
+                        self.note_type(to.scalar);
+                        let v = int_value(i, from) as i64;
+                        return const_text(Literal::Int(v), to.scalar);
+                    }
+                }
                 let a = self.val(a)?;
                 if to.lanes != dst.lanes {
                     return Err(PrintError::malformed(

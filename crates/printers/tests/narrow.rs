@@ -500,3 +500,37 @@ fn kernels_named_like_keywords_run() {
         });
     }
 }
+
+#[test]
+fn u32_mulhi_keeps_its_top_bit_through_sign_tests() {
+    // The high word of a u32 product often has its top bit set; reinterpreted as i32 it
+    // must test negative. (tl.rand folds the sign of Philox words exactly this way; the
+    // emulator once computed the product in signed 64 bits, whose overflow let clang drop
+    // the bit.)
+    let params = "%x: ptr<u32> {arg=0, div16}, %o: ptr<i32> {arg=1, div16}";
+    let mut k = Tile::new("mulhi_sign", params);
+    let tu = format!("tensor<{N}xu32>");
+    let ti = format!("tensor<{N}xi32>");
+    let px = k.ptr1d("%x", N, "u32");
+    let x = k.v(&format!("load {px} : {tu}"));
+    let c = k.v(&format!("constant {{value=3528531795}} : {tu}"));
+    let h = k.v(&format!("mulhi {c}, {x} : {tu}"));
+    let s = k.v(&format!("bitcast {h} : {ti}"));
+    let zero = k.v(&format!("constant {{value=0}} : {ti}"));
+    let neg = k.v(&format!("cmp {{pred=lt}} {s}, {zero} : tensor<{N}xi1>"));
+    let flag = k.v(&format!("cast {neg} : {ti}"));
+    let po = k.ptr1d("%o", N, "i32");
+    k.raw(&format!("store {po}, {flag}"));
+    let xs: Vec<u32> = (0..N)
+        .map(|i| 0xffff_ffffu32.wrapping_sub(i.wrapping_mul(0x0123_4567)))
+        .collect();
+    let want: Vec<i32> = xs
+        .iter()
+        .map(|&x| ((((x as u64 * 3528531795u64) >> 32) as u32 as i32) < 0) as i32)
+        .collect();
+    assert!(want.iter().any(|&f| f == 1) && want.iter().any(|&f| f == 0));
+    let args = [harness::u32s(&xs), i32s(&vec![0; N as usize])];
+    run_both(&k.finish(), [1, 1, 1], 4, &args, |engine, out| {
+        assert_eq!(as_i32(&out[1]), want, "{engine}");
+    });
+}
