@@ -41,7 +41,8 @@ struct Harness {
 impl Harness {
     fn run_case(&self, k: &Kernel) -> Result<(), TestCaseError> {
         let n = self.cases_run.fetch_add(1, Ordering::Relaxed);
-        let with_emu = self.failing.load(Ordering::Relaxed) || n % self.emu_every.max(1) == 0;
+        let with_emu =
+            self.failing.load(Ordering::Relaxed) || n.is_multiple_of(self.emu_every.max(1));
         let r = self.check_kernel(k, with_emu);
         if r.is_err() {
             self.failing.store(true, Ordering::Relaxed);
