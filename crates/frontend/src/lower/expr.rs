@@ -522,19 +522,13 @@ impl Lowerer {
                 super::type_name(&et)
             )));
         }
-        self.func
-            .push_op(then_b, OpKind::Yield, vec![tv], vec![], vec![], site.loc);
-        self.func
-            .push_op(else_b, OpKind::Yield, vec![ev], vec![], vec![], site.loc);
-        let op = self.func.push_op(
+        let results = self.push_if(
             parent,
-            OpKind::If,
-            vec![cond],
-            vec![tt],
-            vec![then_b, else_b],
-            site.loc,
+            cond,
+            [(then_b, vec![tv]), (else_b, vec![ev])],
+            &site,
         );
-        Ok(Val::Value(self.func.ops[op].results[0]))
+        Ok(Val::Value(results[0]))
     }
 
     /// The i1 scalar a runtime `if` branches on.

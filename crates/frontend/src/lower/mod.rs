@@ -6,6 +6,7 @@ mod atomics;
 mod block_ptr;
 pub mod builtins;
 mod call;
+mod carried;
 mod constfold;
 pub(crate) mod debug;
 mod dot;

@@ -6,9 +6,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ruff_python_ast::visitor::{walk_expr, walk_stmt, Visitor};
 use ruff_python_ast::{self as ast, Expr, ExprContext, Stmt};
-use tm_tile::{Literal, OpKind, ValueId};
+use tm_tile::{BlockId, Literal, OpKind, ValueId};
 
 use super::builtins::{Builtin, MAX_UNROLL};
+use super::carried::bind_carried;
 use super::promote::integer_promote;
 use super::{constfold, type_name, FnCtx, Lowerer, Result, Site};
 use crate::api::ConstValue;
@@ -84,6 +85,32 @@ pub(super) fn stored_names(body: &[Stmt]) -> BTreeSet<String> {
 }
 
 impl Lowerer {
+    /// Ends each branch block with a yield of its values and pushes, into `parent`, the
+    /// `If` op over them; its results, one per value yielded (both branches yield the same
+    /// types).
+    pub(super) fn push_if(
+        &mut self,
+        parent: BlockId,
+        cond: ValueId,
+        [(then_b, then_yield), (else_b, else_yield)]: [(BlockId, Vec<ValueId>); 2],
+        site: &Site,
+    ) -> Vec<ValueId> {
+        let types = then_yield.iter().map(|&v| self.ty(v)).collect();
+        self.func
+            .push_op(then_b, OpKind::Yield, then_yield, vec![], vec![], site.loc);
+        self.func
+            .push_op(else_b, OpKind::Yield, else_yield, vec![], vec![], site.loc);
+        let op = self.func.push_op(
+            parent,
+            OpKind::If,
+            vec![cond],
+            types,
+            vec![then_b, else_b],
+            site.loc,
+        );
+        self.func.ops[op].results.clone()
+    }
+
     pub fn body(&mut self, cx: &mut FnCtx, stmts: &[Stmt]) -> Result<()> {
         let refs: Vec<&Stmt> = stmts.iter().collect();
         self.body_refs(cx, &refs)
@@ -164,22 +191,13 @@ impl Lowerer {
         } else {
             self.merge_returns(tv, ev, then_b, else_b, parent, site)?
         };
-        let types = then_yield.iter().map(|&v| self.ty(v)).collect();
-        self.func
-            .push_op(then_b, OpKind::Yield, then_yield, vec![], vec![], site.loc);
-        self.func
-            .push_op(else_b, OpKind::Yield, else_yield, vec![], vec![], site.loc);
-        let op = self.func.push_op(
-            parent,
-            OpKind::If,
-            vec![cond],
-            types,
-            vec![then_b, else_b],
-            site.loc,
-        );
-        let mut results = self.func.ops[op]
-            .results
-            .clone()
+        let mut results = self
+            .push_if(
+                parent,
+                cond,
+                [(then_b, then_yield), (else_b, else_yield)],
+                site,
+            )
             .into_iter()
             .map(Val::Value);
         cx.returned = Some(rebuild(&template, &mut results));
@@ -504,22 +522,13 @@ impl Lowerer {
         }
         let then_yield: Vec<ValueId> = merged.iter().flat_map(|m| m.2.clone()).collect();
         let else_yield: Vec<ValueId> = merged.iter().flat_map(|m| m.3.clone()).collect();
-        let types = then_yield.iter().map(|&v| self.ty(v)).collect();
-        self.func
-            .push_op(then_b, OpKind::Yield, then_yield, vec![], vec![], site.loc);
-        self.func
-            .push_op(else_b, OpKind::Yield, else_yield, vec![], vec![], site.loc);
-        let op = self.func.push_op(
-            parent,
-            OpKind::If,
-            vec![cond],
-            types,
-            vec![then_b, else_b],
-            site.loc,
-        );
-        let mut results = self.func.ops[op]
-            .results
-            .clone()
+        let mut results = self
+            .push_if(
+                parent,
+                cond,
+                [(then_b, then_yield), (else_b, else_yield)],
+                site,
+            )
             .into_iter()
             .map(Val::Value);
         for (name, template, _, _) in &merged {
@@ -680,23 +689,7 @@ impl Lowerer {
         let st = self.cast_to(bounds[2].0, iv_elem, &site);
 
         // Loop-carried: names the body assigns that are live before the loop.
-        let stored = stored_names(&f.body);
-        let mut carried: Vec<(String, Val, Vec<ValueId>)> = Vec::new();
-        for n in &stored {
-            if *n == name {
-                continue;
-            }
-            let Some(init) = cx.scope.get(n).cloned() else {
-                continue;
-            };
-            let mut leaves = Vec::new();
-            leaves_like(&init, &init, &mut leaves);
-            let mut ids = Vec::new();
-            for leaf in &leaves {
-                ids.push(self.materialize(leaf, &site)?);
-            }
-            carried.push((n.clone(), init, ids));
-        }
+        let carried = self.carried_names(cx, &f.body, Some(name.as_str()), &site)?;
         let init_ids: Vec<ValueId> = carried.iter().flat_map(|c| c.2.clone()).collect();
         let mut arg_types = vec![self.ty(lb)];
         arg_types.extend(init_ids.iter().map(|&v| self.ty(v)));
@@ -725,39 +718,12 @@ impl Lowerer {
             args[0]
         };
         cx.scope.insert(name.clone(), Val::Value(iv));
-        let mut arg_iter = args[1..].iter().copied().map(Val::Value);
-        for (n, init, _) in &carried {
-            cx.scope.insert(n.clone(), rebuild(init, &mut arg_iter));
-        }
+        bind_carried(cx, args[1..].iter().copied(), &carried);
         cx.region_depth += 1;
         self.block = body_b;
-        let r = self.body(cx, &f.body).and_then(|_| {
-            let mut yields = Vec::new();
-            for (n, init, ids) in &carried {
-                let now = cx.scope.get(n).cloned().unwrap_or(Val::Const(ConstValue::None));
-                let mut leaves = Vec::new();
-                if !leaves_like(init, &now, &mut leaves) {
-                    return Err(site.err(format!(
-                        "Loop-carried variable {n} has initial type {} but is re-assigned to {} in loop! Please make sure that the type stays consistent.",
-                        init.kind_name(),
-                        now.kind_name()
-                    )));
-                }
-                for (leaf, &init_id) in leaves.iter().zip(ids) {
-                    let v = self.materialize(leaf, &site)?;
-                    let (it, vt) = (self.ty(init_id), self.ty(v));
-                    if it != vt {
-                        return Err(site.err(format!(
-                            "Loop-carried variable {n} has initial type {} but is re-assigned to {} in loop! Please make sure that the type stays consistent.",
-                            type_name(&it),
-                            type_name(&vt)
-                        )));
-                    }
-                    yields.push(v);
-                }
-            }
-            Ok(yields)
-        });
+        let r = self
+            .body(cx, &f.body)
+            .and_then(|_| self.carried_yields(cx, &carried, &site));
         cx.region_depth -= 1;
         self.block = parent;
         cx.scope = before;
@@ -770,15 +736,7 @@ impl Lowerer {
         let op = self
             .func
             .push_op(parent, OpKind::For, operands, types, vec![body_b], site.loc);
-        let mut results = self.func.ops[op]
-            .results
-            .clone()
-            .into_iter()
-            .map(Val::Value);
-        for (n, init, _) in &carried {
-            let v = rebuild(init, &mut results);
-            cx.scope.insert(n.clone(), v);
-        }
+        bind_carried(cx, self.func.ops[op].results.clone(), &carried);
         Ok(())
     }
 

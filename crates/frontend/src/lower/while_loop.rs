@@ -5,10 +5,10 @@
 use ruff_python_ast as ast;
 use tm_tile::{OpKind, Type, ValueId};
 
-use super::stmt::stored_names;
-use super::{type_name, FnCtx, Lowerer, Result};
+use super::carried::bind_carried;
+use super::{FnCtx, Lowerer, Result};
 use crate::api::ConstValue;
-use crate::values::{leaves_like, rebuild, Val};
+use crate::values::Val;
 
 impl Lowerer {
     pub(super) fn while_stmt(&mut self, cx: &mut FnCtx, w: &ast::StmtWhile) -> Result<()> {
@@ -16,20 +16,7 @@ impl Lowerer {
         if !w.orelse.is_empty() {
             return Err(site.err("unsupported: while ... else"));
         }
-        let stored = stored_names(&w.body);
-        let mut carried: Vec<(String, Val, Vec<ValueId>)> = Vec::new();
-        for n in &stored {
-            let Some(init) = cx.scope.get(n).cloned() else {
-                continue;
-            };
-            let mut leaves = Vec::new();
-            leaves_like(&init, &init, &mut leaves);
-            let mut ids = Vec::new();
-            for leaf in &leaves {
-                ids.push(self.materialize(leaf, &site)?);
-            }
-            carried.push((n.clone(), init, ids));
-        }
+        let carried = self.carried_names(cx, &w.body, None, &site)?;
         let init_ids: Vec<ValueId> = carried.iter().flat_map(|c| c.2.clone()).collect();
         let types: Vec<Type> = init_ids.iter().map(|&v| self.ty(v)).collect();
         let parent = self.block;
@@ -37,17 +24,11 @@ impl Lowerer {
 
         let before_b = self.func.new_block(&types);
         let after_b = self.func.new_block(&types);
-        let bind = |cx: &mut FnCtx, args: Vec<ValueId>, carried: &[(String, Val, Vec<ValueId>)]| {
-            let mut it = args.into_iter().map(Val::Value);
-            for (n, init, _) in carried {
-                cx.scope.insert(n.clone(), rebuild(init, &mut it));
-            }
-        };
 
         cx.region_depth += 1;
         // Before: the condition on the current carried values.
         self.block = before_b;
-        bind(cx, self.func.blocks[before_b].args.clone(), &carried);
+        bind_carried(cx, self.func.blocks[before_b].args.clone(), &carried);
         let cond = self.expr(cx, &w.test).and_then(|t| {
             if let Some(c) = t.to_const() {
                 let b = super::constfold::truthy(&c);
@@ -63,33 +44,9 @@ impl Lowerer {
             // After: the body, yielding the next carried values.
             cx.scope = before_scope.clone();
             self.block = after_b;
-            bind(cx, self.func.blocks[after_b].args.clone(), &carried);
+            bind_carried(cx, self.func.blocks[after_b].args.clone(), &carried);
             self.body(cx, &w.body)?;
-            let mut yields = Vec::new();
-            for (n, init, ids) in &carried {
-                let now = cx.scope.get(n).cloned().unwrap_or(Val::Const(ConstValue::None));
-                let mut leaves = Vec::new();
-                if !leaves_like(init, &now, &mut leaves) {
-                    return Err(site.err(format!(
-                        "Loop-carried variable {n} has initial type {} but is re-assigned to {} in loop! Please make sure that the type stays consistent.",
-                        init.kind_name(),
-                        now.kind_name()
-                    )));
-                }
-                for (leaf, &init_id) in leaves.iter().zip(ids) {
-                    let v = self.materialize(leaf, &site)?;
-                    let (it, vt) = (self.ty(init_id), self.ty(v));
-                    if it != vt {
-                        return Err(site.err(format!(
-                            "Loop-carried variable {n} has initial type {} but is re-assigned to {} in loop! Please make sure that the type stays consistent.",
-                            type_name(&it),
-                            type_name(&vt)
-                        )));
-                    }
-                    yields.push(v);
-                }
-            }
-            Ok(yields)
+            self.carried_yields(cx, &carried, &site)
         });
         cx.region_depth -= 1;
         self.block = parent;
@@ -105,15 +62,7 @@ impl Lowerer {
             vec![before_b, after_b],
             site.loc,
         );
-        let mut results = self.func.ops[op]
-            .results
-            .clone()
-            .into_iter()
-            .map(Val::Value);
-        for (n, init, _) in &carried {
-            let v = rebuild(init, &mut results);
-            cx.scope.insert(n.clone(), v);
-        }
+        bind_carried(cx, self.func.ops[op].results.clone(), &carried);
         Ok(())
     }
 }
