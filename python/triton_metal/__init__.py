@@ -8,6 +8,7 @@ Use it as Triton::
 
 from ._core import CompilationError, __version__  # noqa: F401
 from ._devices import device, device_info, set_device  # noqa: F401
+from ._tensor import Tensor, empty, tensor, zeros  # noqa: F401
 from ._jit import CompiledKernel, JITFunction, jit  # noqa: F401
 from ._autotune import Config, autotune, heuristics  # noqa: F401
 from . import language  # noqa: F401
@@ -39,6 +40,10 @@ def next_power_of_2(n):
 __all__ = [
     "CompilationError",
     "CompiledKernel",
+    "Tensor",
+    "empty",
+    "tensor",
+    "zeros",
     "Config",
     "JITFunction",
     "OutOfResources",

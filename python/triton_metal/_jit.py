@@ -15,6 +15,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from . import _core, _devices
+from ._tensor import Tensor
 from ._resolve import encode_const, expand_spec, function_source, read_source
 from .language import core as _lang
 
@@ -159,6 +160,7 @@ class CompiledKernel:
             )
         dims = jit._grid(grid, values, dict(self.metadata))
         if dims is not None:
+            launch_args = _bind_tensors(jit._device(), launch_args, jit.params)
             _echo(self._kernel.launch(dims, launch_args))
         return self
 
@@ -285,9 +287,10 @@ class JITFunction:
         values, options = self._bind(args, kwargs)
         key, launch_args = self._specialize(values)
         dims = self._grid(grid, values, options)
-        kernel = self._compiled(self._device(), key, options)
+        device = self._device()
+        kernel = self._compiled(device, key, options)
         if dims is not None:
-            _echo(kernel._kernel.launch(dims, launch_args))
+            _echo(kernel._kernel.launch(dims, _bind_tensors(device, launch_args, self.params)))
         return kernel
 
     def warmup(self, *args, grid=None, **kwargs):
@@ -375,7 +378,11 @@ class JITFunction:
                 launch.append(None)
                 continue
             t = type(v)
-            if t is np.ndarray or (t is not str and not _is_scalar(v) and _has_array(v)):
+            if t is Tensor:
+                # Resident buffers are 256-byte aligned; the device is checked at launch.
+                key.append(("ptr", _array_elem(v, name), True))
+                launch.append(v)
+            elif t is np.ndarray or (t is not str and not _is_scalar(v) and _has_array(v)):
                 # Anything numpy can view without a copy (the buffer protocol,
                 # __array_interface__) is taken as an array.
                 arr = v if t is np.ndarray else np.asarray(v)
@@ -442,6 +449,17 @@ class JITFunction:
         if any(d >= 2**32 for d in dims):
             raise ValueError(f"grid dimensions must be below 2**32, got {dims}")
         return dims + (1,) * (3 - len(dims))
+
+
+def _bind_tensors(device, launch_args, params):
+    """Tensors become their buffers (GPU) or host memory (CPU engines), once checked to
+    live on the launching device."""
+    if not any(type(a) is Tensor for a in launch_args):
+        return launch_args
+    return [
+        a._launch_arg(device, params[i]) if type(a) is Tensor else a
+        for i, a in enumerate(launch_args)
+    ]
 
 
 class _NotLaunchable:

@@ -299,7 +299,8 @@ mod with_compiler {
             match (&self.exec, &dev.engine) {
                 #[cfg(feature = "gpu")]
                 (Exec::Gpu { pipeline, abi }, Engine::Gpu(gpu)) => {
-                    launch_gpu(py, gpu, pipeline, abi, grid, args).map(|()| Vec::new())
+                    launch_gpu(py, &self.device, gpu, pipeline, abi, grid, args)
+                        .map(|()| Vec::new())
                 }
                 #[cfg(feature = "emu")]
                 (Exec::Emu { kernel, abi }, Engine::MslEmu { check_races, .. }) => {
@@ -358,33 +359,87 @@ mod with_compiler {
         Ok(hb)
     }
 
+    /// Where one ABI buffer of a GPU launch comes from.
+    #[cfg(feature = "gpu")]
+    enum GpuArg {
+        /// A resident tensor's buffer, bound as it is.
+        Resident(tm_runtime::GpuBuffer),
+        /// A host array copied in for this launch: its index among the distinct arrays.
+        Host(usize),
+    }
+
     #[cfg(feature = "gpu")]
     fn launch_gpu(
         py: Python<'_>,
+        device: &Py<Device>,
         gpu: &tm_runtime::GpuDevice,
         pipeline: &tm_runtime::GpuPipeline,
         abi: &KernelAbi,
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
     ) -> PyResult<()> {
+        use crate::buffer::DeviceBuffer;
         let mut scalars = pack::pack_scalars(abi, args)?;
-        let hb = host_buffers(abi, args)?;
+        let mut hosts: Vec<HostArray> = Vec::new();
+        let mut written: Vec<bool> = Vec::new();
+        let mut sources = Vec::with_capacity(abi.buffers.len());
+        for b in &abi.buffers {
+            let v = args.get(b.arg_index).ok_or_else(|| {
+                PyValueError::new_err(format!("missing launch argument {}", b.arg_index))
+            })?;
+            if let Ok(t) = v.cast::<DeviceBuffer>() {
+                let t = t.get();
+                if t.device.as_ptr() != device.as_ptr() {
+                    return Err(PyValueError::new_err(format!(
+                        "argument {}: the tensor lives on another device",
+                        b.arg_index
+                    )));
+                }
+                sources.push(GpuArg::Resident(t.buffer.clone()));
+                continue;
+            }
+            let a = pack::host_array(args, b.arg_index)?;
+            if b.writes && !a.writeable {
+                return Err(PyValueError::new_err(format!(
+                    "argument {}: the kernel stores through this pointer but the array is read-only",
+                    b.arg_index
+                )));
+            }
+            let i = match hosts.iter().position(|u| *u == a) {
+                Some(i) => i,
+                None => {
+                    hosts.push(a);
+                    written.push(false);
+                    hosts.len() - 1
+                }
+            };
+            written[i] |= b.writes;
+            sources.push(GpuArg::Host(i));
+        }
         // The GPU work runs without the GIL; the arrays stay alive in `args` meanwhile.
         py.detach(|| -> Result<(), tm_runtime::RuntimeError> {
-            let buffers = hb
-                .unique
+            let copies = hosts
                 .iter()
                 // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
                 .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }))
                 .collect::<Result<Vec<_>, _>>()?;
-            let bound: Vec<&tm_runtime::GpuBuffer> =
-                hb.of_binding.iter().map(|&i| &buffers[i]).collect();
+            let bound: Vec<&tm_runtime::GpuBuffer> = sources
+                .iter()
+                .map(|s| match s {
+                    GpuArg::Resident(buf) => buf,
+                    GpuArg::Host(i) => &copies[*i],
+                })
+                .collect();
             gpu.launch(pipeline, grid, &mut scalars, &bound)?;
-            gpu.synchronize()?;
-            for (i, a) in hb.unique.iter().enumerate() {
-                if hb.written[i] {
-                    // SAFETY: as above; one slice of this memory at a time.
-                    gpu.read_buffer(&buffers[i], unsafe { a.bytes_mut() })?;
+            // Launches on resident tensors only stay recorded (batched); host arrays are
+            // copied back, and their temporary buffers must outlive the launch.
+            if !hosts.is_empty() {
+                gpu.synchronize()?;
+                for (i, a) in hosts.iter().enumerate() {
+                    if written[i] {
+                        // SAFETY: as above; one slice of this memory at a time.
+                        gpu.read_buffer(&copies[i], unsafe { a.bytes_mut() })?;
+                    }
                 }
             }
             Ok(())

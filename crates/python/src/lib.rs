@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod buffer;
 mod convert;
 mod device;
 mod errors;
@@ -62,6 +63,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     m.add_function(wrap_pyfunction!(kernel::compile, m)?)?;
     m.add_class::<device::Device>()?;
+    m.add_class::<buffer::DeviceBuffer>()?;
     m.add_class::<kernel::Kernel>()?;
     Ok(())
 }
