@@ -284,25 +284,32 @@ pub trait El: Copy + PartialEq + PartialOrd + Default + std::fmt::Debug + 'stati
     fn print(self) -> String;
 }
 
+/// The members of [`El`] that Rust's `as` casts give for every primitive number type.
+macro_rules! prim_casts {
+    ($t:ty, $st:ident) => {
+        const ST: ScalarType = ScalarType::$st;
+        fn into_data(v: Vec<Self>) -> Data {
+            Data::$st(v)
+        }
+        fn to_i64(self) -> i64 {
+            self as i64
+        }
+        fn to_f64(self) -> f64 {
+            self as f64
+        }
+        fn from_i64(v: i64) -> Self {
+            v as $t
+        }
+        fn from_f64(v: f64) -> Self {
+            v as $t
+        }
+    };
+}
+
 macro_rules! int_el {
     ($t:ty, $st:ident, $n:literal) => {
         impl El for $t {
-            const ST: ScalarType = ScalarType::$st;
-            fn into_data(v: Vec<Self>) -> Data {
-                Data::$st(v)
-            }
-            fn to_i64(self) -> i64 {
-                self as i64
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn from_i64(v: i64) -> Self {
-                v as $t
-            }
-            fn from_f64(v: f64) -> Self {
-                v as $t
-            }
+            prim_casts!($t, $st);
             fn bits(self) -> u64 {
                 // Zero-extend: the bit pattern of the width, nothing above it.
                 (self as u64) & (u64::MAX >> (64 - $n * 8))
@@ -387,22 +394,7 @@ fn print_float(x: f64) -> String {
 macro_rules! float_el {
     ($t:ty, $st:ident, $bits:ty) => {
         impl El for $t {
-            const ST: ScalarType = ScalarType::$st;
-            fn into_data(v: Vec<Self>) -> Data {
-                Data::$st(v)
-            }
-            fn to_i64(self) -> i64 {
-                self as i64
-            }
-            fn to_f64(self) -> f64 {
-                self as f64
-            }
-            fn from_i64(v: i64) -> Self {
-                v as $t
-            }
-            fn from_f64(v: f64) -> Self {
-                v as $t
-            }
+            prim_casts!($t, $st);
             fn bits(self) -> u64 {
                 <$t>::to_bits(self) as u64
             }
