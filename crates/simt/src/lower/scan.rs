@@ -282,7 +282,7 @@ impl Lowerer<'_> {
                 }
             }
             self.emit(Stmt::Barrier);
-            for (_ri, &r0) in rows.iter().enumerate() {
+            for &r0 in &rows {
                 let mut carry: Vec<Operand> = vec![Self::i32c(0); nv];
                 let mut has_carry = i1(false);
                 let mut row_pref = vec![(Vec::new(), i1(false)); reps as usize];
