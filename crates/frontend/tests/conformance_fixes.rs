@@ -156,3 +156,23 @@ fn python_int_out_of_range_of_the_computation_type_is_refused() {
     let e = lower_err(&kernel(&src, "op"), &[ptr(I16), ptr(I1), const_arg(40000)]);
     assert!(e.to_string().contains("out of range for type int16"), "{e}");
 }
+
+#[test]
+fn boolean_offsets_count_as_zero_or_one() {
+    // Found by the fuzz test: `not` made the offsets i1, which reached AddPtr unchanged and
+    // failed the verifier (an internal error instead of a kernel).
+    let src = r#"
+@triton.jit
+def k(x_ptr, out_ptr, N: tl.constexpr):
+    offs = tl.arange(0, N)
+    tl.store(out_ptr + offs, tl.load(x_ptr + (offs == 2)))
+"#;
+    let (f, _) = lower_ok(&kernel(src, "k"), &[ptr(I32), ptr(I32), cint(4)]);
+    let x: Vec<i32> = vec![10, 20, 30, 40];
+    let (bufs, _) = interpret(
+        &f,
+        [1, 1, 1],
+        vec![Arg::Buf(bytes_of(&x), I32), Arg::Buf(vec![0; 16], I32)],
+    );
+    assert_eq!(bufs[1], bytes_of(&[10i32, 10, 20, 10]));
+}

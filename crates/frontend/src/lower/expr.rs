@@ -334,6 +334,14 @@ impl Lowerer {
                 self.number(&c, t, pshape.clone(), site)?
             }
         };
+        // A boolean offset counts as 0 or 1 (Triton's int1 is an integer), but AddPtr takes
+        // offsets of a real integer width.
+        let off = if self.func.ty(off).elem == Elem::Scalar(ScalarType::I1) {
+            let ty = self.func.ty(off).with_elem(Elem::Scalar(ScalarType::I32));
+            self.emit(OpKind::Cast, vec![off], ty, site)
+        } else {
+            off
+        };
         let oshape = self.func.ty(off).shape.clone();
         let shape = self.broadcast_shape(&[&pshape, &oshape], site)?;
         let p = self.broadcast_to(p, &shape, site)?;
