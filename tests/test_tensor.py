@@ -183,3 +183,21 @@ def test_non_tensor_objects_are_refused_as_pointers(engine):
     out = triton.zeros(4, np.float32)
     with pytest.raises(TypeError, match="expected a numpy array"):
         _add(object(), out, out, 4)
+
+
+def test_array_interop_copies(engine):
+    a = np.arange(6, dtype=np.int32).reshape(2, 3)
+    t = triton.tensor(a)
+    np.testing.assert_array_equal(np.asarray(t, dtype=np.float32), a.astype(np.float32))
+    with pytest.raises(ValueError, match="without a copy"):
+        t.__array__(copy=False)
+
+
+def test_tensors_dropped_with_launches_pending(engine):
+    n = 256
+    keep = triton.zeros(n, np.float32)
+    for i in range(10):
+        tmp = triton.tensor(np.full(n, float(i), np.float32))
+        _add(keep, tmp, keep, n)
+        del tmp
+    np.testing.assert_array_equal(keep.numpy(), np.full(n, 45.0, np.float32))

@@ -120,6 +120,8 @@ class Tensor:
         return out
 
     def __array__(self, dtype=None, copy=None):
+        if copy is False:
+            raise ValueError("a triton_metal.Tensor cannot be viewed as a numpy array without a copy")
         a = self.numpy()
         return a if dtype is None else a.astype(dtype, copy=False)
 
