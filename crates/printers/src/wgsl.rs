@@ -819,6 +819,27 @@ impl<'k> Wgsl<'k> {
                 }
             }
             UnaryOp::IsNan => is_nan(t, a),
+            // Through atan2: lavapipe's own asin/acos are off by ~4e-4 (LLVM's fast
+            // approximations), its atan2 is accurate; |a| > 1 gives NaN through the sqrt.
+            // Outside [-1, 1] (and for NaN) the result is NaN, chosen on the bits: lavapipe
+            // assumes no NaNs and gives 0 for sqrt of a negative number.
+            UnaryOp::Asin | UnaryOp::Acos => {
+                let root = format!("sqrt((1.0 - {a}) * (1.0 + {a}))");
+                let value = if op == UnaryOp::Asin {
+                    format!("atan2({a}, {root})")
+                } else {
+                    format!("atan2({root}, {a})")
+                };
+                let nan = if f32 {
+                    "bitcast<f32>(0x7fc00000u)".to_string()
+                } else {
+                    format!("{}(bitcast<f32>(0x7fc00000u))", scalar_type(t)?)
+                };
+                format!(
+                    "select({value}, {nan}, {} || (abs({a}) > 1.0))",
+                    is_nan(t, a)
+                )
+            }
             UnaryOp::IsInf => format!(
                 "((bitcast<u32>({}) & 0x7fffffffu) == 0x7f800000u)",
                 as_f32(t, a)
@@ -835,8 +856,6 @@ impl<'k> Wgsl<'k> {
                     UnaryOp::Sin => "sin",
                     UnaryOp::Cos => "cos",
                     UnaryOp::Tan => "tan",
-                    UnaryOp::Asin => "asin",
-                    UnaryOp::Acos => "acos",
                     UnaryOp::Atan => "atan",
                     UnaryOp::Sinh => "sinh",
                     UnaryOp::Cosh => "cosh",
@@ -848,6 +867,8 @@ impl<'k> Wgsl<'k> {
                     UnaryOp::Neg
                     | UnaryOp::Not
                     | UnaryOp::Erf
+                    | UnaryOp::Asin
+                    | UnaryOp::Acos
                     | UnaryOp::IsNan
                     | UnaryOp::IsInf => "",
                 };

@@ -534,3 +534,52 @@ fn u32_mulhi_keeps_its_top_bit_through_sign_tests() {
         assert_eq!(as_i32(&out[1]), want, "{engine}");
     });
 }
+
+#[test]
+fn asin_and_acos_are_accurate_on_both_engines() {
+    // Tutorial 07 checks asin to 2e-6; lavapipe's own asin was off by ~4e-4.
+    let params = "%x: ptr<f32> {arg=0, div16}, %o: ptr<f32> {arg=1, div16}";
+    let mut k = Tile::new("inverse_trig", params);
+    let tf = format!("tensor<{N}xf32>");
+    let px = k.ptr1d("%x", N, "f32");
+    let x = k.v(&format!("load {px} : {tf}"));
+    let s = k.v(&format!("asin {x} : {tf}"));
+    let c = k.v(&format!("acos {x} : {tf}"));
+    let po = k.ptr1d("%o", N, "f32");
+    k.raw(&format!("store {po}, {s}"));
+    let ti = format!("tensor<{N}xi32>");
+    let r = k.v(&format!("make_range {{start=0, end={N}}} : {ti}"));
+    let off = k.v(&format!("constant {{value={N}}} : {ti}"));
+    let i2 = k.v(&format!("add {r}, {off} : {ti}"));
+    let p2 = k.v(&format!("splat %o : tensor<{N}xptr<f32>>"));
+    let p2 = k.v(&format!("addptr {p2}, {i2} : tensor<{N}xptr<f32>>"));
+    k.raw(&format!("store {p2}, {c}"));
+    // Spread over [-1, 1], both ends included, plus one value outside (NaN expected).
+    let mut xs: Vec<f32> = (0..N - 1)
+        .map(|i| -1.0 + 2.0 * i as f32 / (N - 2) as f32)
+        .collect();
+    xs.push(1.5);
+    let args = [f32s(&xs), f32s(&vec![0.0; 2 * N as usize])];
+    run_both(&k.finish(), [1, 1, 1], 4, &args, |engine, out| {
+        let got = as_f32(&out[1]);
+        for (i, &x) in xs.iter().enumerate() {
+            let (s, c) = (got[i], got[N as usize + i]);
+            if x.abs() > 1.0 {
+                assert!(
+                    s.is_nan() && c.is_nan(),
+                    "{engine}: asin/acos({x}) = {s}/{c}"
+                );
+                continue;
+            }
+            let (ws, wc) = ((x as f64).asin(), (x as f64).acos());
+            assert!(
+                (s as f64 - ws).abs() <= 2e-6,
+                "{engine}: asin({x}) = {s}, want {ws}"
+            );
+            assert!(
+                (c as f64 - wc).abs() <= 2e-6,
+                "{engine}: acos({x}) = {c}, want {wc}"
+            );
+        }
+    });
+}
