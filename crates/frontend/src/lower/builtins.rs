@@ -200,26 +200,36 @@ const LIBDEVICE_MATH: &[(&str, UnaryOp)] = &[
     ("fabs", UnaryOp::Abs),
 ];
 
-/// Methods of tensors (`x.to(...)`, `x.exp()`): the receiver is the first argument.
-const TENSOR_METHODS: &[(&str, Builtin)] = &[
-    ("to", Builtin::Cast),
-    ("sum", Builtin::Reduce(ReduceFn::Sum)),
-    ("max", Builtin::Reduce(ReduceFn::Max)),
-    ("min", Builtin::Reduce(ReduceFn::Min)),
-    ("xor_sum", Builtin::Reduce(ReduceFn::XorSum)),
-    ("reduce", Builtin::Reduce(ReduceFn::Generic)),
-    ("associative_scan", Builtin::Scan(ScanFn::Generic)),
-    ("cumsum", Builtin::Scan(ScanFn::Cumsum)),
-    ("cumprod", Builtin::Scan(ScanFn::Cumprod)),
-    ("reshape", Builtin::Shape(ShapeFn::Reshape)),
-    ("view", Builtin::Shape(ShapeFn::View)),
-    ("trans", Builtin::Shape(ShapeFn::Trans)),
-    ("permute", Builtin::Shape(ShapeFn::Permute)),
-    ("expand_dims", Builtin::Shape(ShapeFn::ExpandDims)),
-    ("broadcast_to", Builtin::Shape(ShapeFn::BroadcastTo)),
-    ("join", Builtin::Shape(ShapeFn::Join)),
-    ("split", Builtin::Shape(ShapeFn::Split)),
+/// Methods of tensors (`x.sum(...)`, `x.reshape(...)`): the `tl` function of the same name
+/// with the receiver as the first argument (`x.to(...)` is `tl.cast`).
+const TENSOR_METHODS: &[&str] = &[
+    "sum",
+    "max",
+    "min",
+    "xor_sum",
+    "reduce",
+    "associative_scan",
+    "cumsum",
+    "cumprod",
+    "reshape",
+    "view",
+    "trans",
+    "permute",
+    "expand_dims",
+    "broadcast_to",
+    "join",
+    "split",
 ];
+
+fn tensor_method(name: &str) -> Option<Builtin> {
+    if name == "to" {
+        return Some(Builtin::Cast);
+    }
+    TENSOR_METHODS
+        .contains(&name)
+        .then(|| find(TL_FUNCTIONS, name))
+        .flatten()
+}
 
 const TL_DTYPES: &[(&str, ScalarType)] = &[
     ("int1", ScalarType::I1),
@@ -283,7 +293,7 @@ pub fn attribute(l: &mut Lowerer, v: Val, name: &str, site: &Site) -> Result<Val
                 "numel" => Ok(Val::Const(ConstValue::Int(ty.numel() as i64))),
                 "T" => Ok(Val::Value(shapes::transpose(l, *x, site)?)),
                 _ => {
-                    if let Some(b) = find(TENSOR_METHODS, name) {
+                    if let Some(b) = tensor_method(name) {
                         return Ok(Val::Method(Box::new(v), b));
                     }
                     if let Some(op) = find(TL_MATH, name) {
