@@ -3,7 +3,7 @@
 //! Every stage's text is kept in the result (`asm` in Python, `--emit` in the CLI), so a user
 //! can see what each stage made of their kernel.
 
-use tm_core::{CompileError, Dialect, KernelAbi, Loc, Target};
+use tm_core::{CompileError, Dialect, KernelAbi, Target};
 use tm_frontend::{ArgSpec, FunctionSource};
 use tm_tile::Function;
 
@@ -72,8 +72,8 @@ pub fn lower_tile(
             options.num_warps
         )));
     }
-    let kernel = tm_simt::lower(&tile, target, options.num_warps)
-        .map_err(|e| located(&tile, e.loc, &e.message))?;
+    let kernel =
+        tm_simt::lower(&tile, target, options.num_warps).map_err(|e| e.to_compile_error(&tile))?;
     let code = match target.dialect {
         Dialect::Msl => tm_printers::print_msl(&kernel),
         Dialect::Wgsl => tm_printers::print_wgsl(&kernel),
@@ -97,12 +97,4 @@ fn verify(func: &Function, after: &str) -> Result<(), CompileError> {
             "internal compiler error: invalid Tile IR after {after}: {e}"
         ))
     })
-}
-
-/// Turn a backend error at an op's location into a positioned CompileError.
-fn located(func: &Function, loc: Loc, message: &str) -> CompileError {
-    match func.files.get(loc.file as usize) {
-        Some(file) if loc.is_known() => CompileError::at(file, loc.line, loc.col, message),
-        _ => CompileError::general(message.to_string()),
-    }
 }
