@@ -7,7 +7,8 @@
 //! grid dimensions as needed (each at most `Target::max_grid_dim`); the kernel prologue
 //! recovers `program_id(0..3)` from the linear id and returns early past the end. Scalar
 //! arguments follow the header at their `offset`, naturally aligned. Buffers follow at
-//! bindings 1, 2, ... in the order of `KernelAbi::buffers`.
+//! bindings 1, 2, ... in the order of `KernelAbi::buffers`, then the launcher's own
+//! `KernelAbi::scratch` buffers.
 
 use crate::ScalarType;
 
@@ -27,6 +28,29 @@ pub struct BufferBinding {
     pub writes: bool,
 }
 
+/// What a launcher-supplied buffer is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScratchKind {
+    /// u32 lock words for atomics the target has no instruction for (64-bit atomics on
+    /// Metal). Zeroed once when the launcher creates it and kept across launches: every
+    /// kernel leaves its locks released.
+    Locks,
+    /// Records written by `tl.device_print` / `tl.device_assert` on GPUs. Zeroed before each
+    /// launch and read back after it.
+    Debug,
+}
+
+/// A buffer the kernel needs that no argument supplies: the launcher (runtime, emulator)
+/// creates it and binds it itself, after the argument buffers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScratchBinding {
+    pub kind: ScratchKind,
+    /// Binding / `[[buffer(n)]]` index, after every entry of `KernelAbi::buffers`.
+    pub binding: u32,
+    /// Size the launcher must provide, a multiple of 4.
+    pub bytes: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScalarSlot {
     pub arg_index: usize,
@@ -42,6 +66,9 @@ pub struct KernelAbi {
     /// Threads per workgroup: num_warps × simd width of the target.
     pub threads_per_group: u32,
     pub buffers: Vec<BufferBinding>,
+    /// Launcher-supplied buffers (locks, debug records), bound after `buffers`; callers of a
+    /// launch pass only the argument buffers.
+    pub scratch: Vec<ScratchBinding>,
     pub scalars: Vec<ScalarSlot>,
     /// Total size of the scalar buffer, a multiple of 16.
     pub scalar_bytes: u32,

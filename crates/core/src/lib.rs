@@ -7,7 +7,9 @@ pub mod diag;
 pub mod dtype;
 pub mod target;
 
-pub use abi::{BufferBinding, KernelAbi, ScalarSlot, SCALAR_HEADER_BYTES};
+pub use abi::{
+    BufferBinding, KernelAbi, ScalarSlot, ScratchBinding, ScratchKind, SCALAR_HEADER_BYTES,
+};
 pub use arena::{Arena, Handle};
 pub use diag::{CompileError, Loc, SourceFile};
 pub use dtype::ScalarType;

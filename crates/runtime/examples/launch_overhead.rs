@@ -33,6 +33,7 @@ fn main() {
             reads: true,
             writes: true,
         }],
+        scratch: vec![],
         scalars: vec![],
         scalar_bytes: 32,
         shared_bytes: 0,

@@ -68,6 +68,7 @@ pub fn abi(name: &str, threads: u32, buffers: &[ScalarType], scalars: &[ScalarTy
         entry: name.to_string(),
         threads_per_group: threads,
         buffers,
+        scratch: vec![],
         scalars,
         scalar_bytes: offset.div_ceil(16) * 16,
         shared_bytes: 0,

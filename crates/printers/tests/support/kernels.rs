@@ -51,6 +51,7 @@ impl B {
                     entry: name.into(),
                     threads_per_group: threads,
                     buffers: Vec::new(),
+                    scratch: Vec::new(),
                     scalars: Vec::new(),
                     scalar_bytes: SCALAR_HEADER_BYTES,
                     shared_bytes: 0,

@@ -125,6 +125,7 @@ pub fn abi(
                 writes: *writes,
             })
             .collect(),
+        scratch: vec![],
         scalars: slots,
         scalar_bytes: offset.next_multiple_of(16),
         shared_bytes: 0,

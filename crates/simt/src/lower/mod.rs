@@ -484,6 +484,7 @@ impl<'a> Lowerer<'a> {
             entry: self.target.dialect.entry_point(&f.name),
             threads_per_group: self.simd * self.num_warps,
             buffers: Vec::new(),
+            scratch: Vec::new(),
             scalars: Vec::new(),
             scalar_bytes: SCALAR_HEADER_BYTES,
             shared_bytes: 0,
