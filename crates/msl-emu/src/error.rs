@@ -107,4 +107,15 @@ pub enum EmuError {
         arg_index: usize,
         before: bool,
     },
+
+    #[error(
+        "kernel `{kernel}`: wrote {} the bounds of its {kind} buffer(binding {binding})",
+        if *before { "before" } else { "past" }
+    )]
+    ScratchOutOfBounds {
+        kernel: String,
+        binding: u32,
+        kind: String,
+        before: bool,
+    },
 }

@@ -2,9 +2,9 @@
 //! red zones around them, and the race check (a second run in reverse thread order).
 
 use std::ffi::{c_char, c_void};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-use tm_core::{KernelAbi, SCALAR_HEADER_BYTES};
+use tm_core::{KernelAbi, ScratchKind, SCALAR_HEADER_BYTES};
 
 use crate::error::EmuError;
 
@@ -48,6 +48,11 @@ pub(crate) type LaunchFn = unsafe extern "C" fn(*mut LaunchArgs, *mut c_char, u3
 /// serialised by its runtime.
 pub struct EmuKernel {
     pub(crate) abi: KernelAbi,
+    /// The lock words of the emulator that compiled this kernel (`ScratchKind::Locks`),
+    /// shared by all its kernels as a GPU device shares one buffer.
+    pub(crate) locks: Arc<Mutex<Vec<u8>>>,
+    /// Debug-record buffers of launches nobody has taken yet, in launch order.
+    pub(crate) debug_output: Mutex<Vec<Vec<u8>>>,
     pub(crate) launch_fn: LaunchFn,
     /// Keeps the shared object mapped while `launch_fn` may be called.
     pub(crate) _library: Arc<libloading::Library>,
@@ -56,6 +61,12 @@ pub struct EmuKernel {
 #[repr(C, align(64))]
 #[derive(Clone, Copy)]
 struct Line([u8; 64]);
+
+/// Locks a mutex even if a launch panicked while holding it: a lock-word vector or a list
+/// of finished records carries no invariant a panic could break.
+fn relock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Bytes before and after every buffer that the kernel must leave alone.
 const RED_ZONE: usize = 256;
@@ -122,9 +133,18 @@ impl EmuKernel {
         &self.abi
     }
 
+    /// The debug records (`ScratchKind::Debug` buffers, whole) of every launch since the
+    /// last call, in launch order; each comes from the first (in-order) run of its launch.
+    pub fn take_debug_output(&self) -> Vec<Vec<u8>> {
+        std::mem::take(&mut *relock(&self.debug_output))
+    }
+
     /// Runs the kernel over the logical `grid` of programs. `scalars` is the packed scalar
     /// buffer of `KernelAbi::scalar_bytes` bytes: its 16-byte header is written here, as the
-    /// GPU runtime writes it. `buffers` are in `KernelAbi::buffers` order.
+    /// GPU runtime writes it. `buffers` are in `KernelAbi::buffers` order; the
+    /// `KernelAbi::scratch` buffers are the emulator's own: lock words shared by every
+    /// kernel of the emulator, and debug records zeroed per launch and collected by
+    /// [`EmuKernel::take_debug_output`].
     pub fn launch(
         &self,
         grid: [u32; 3],
@@ -164,14 +184,55 @@ impl EmuKernel {
         if dispatch.contains(&0) {
             return Ok(());
         }
+        // Held for the whole launch: kernels of one emulator share the lock words.
+        let mut locks = relock(&self.locks);
+        let need = self
+            .abi
+            .scratch
+            .iter()
+            .filter(|s| s.kind == ScratchKind::Locks)
+            .map(|s| s.bytes as usize)
+            .max()
+            .unwrap_or(0);
+        if locks.len() < need {
+            // Replaced rather than extended, zeroed, as the GPU runtime replaces its buffer.
+            *locks = vec![0; need];
+        }
+        let locks_before = locks.clone();
+        let stage_scratch = |locks: &[u8]| -> Vec<Staging> {
+            self.abi
+                .scratch
+                .iter()
+                .map(|s| match s.kind {
+                    ScratchKind::Locks => Staging::new(locks),
+                    ScratchKind::Debug => Staging::new(&vec![0; s.bytes as usize]),
+                })
+                .collect()
+        };
         let mut scalar_copy = Staging::new(scalars);
         let mut first: Vec<Staging> = buffers.iter().map(|b| Staging::new(b)).collect();
-        self.run(dispatch, &mut scalar_copy, &mut first, false)?;
-        self.check_red_zones(&first)?;
+        let mut first_scratch = stage_scratch(&locks_before);
+        self.run(
+            dispatch,
+            &mut scalar_copy,
+            &mut first,
+            &mut first_scratch,
+            false,
+        )?;
+        self.check_red_zones(&first, &first_scratch)?;
         if opts.check_races {
+            // Scratch contents are not compared: the order of debug records follows the
+            // order in which threads reserve them, which the second run changes on purpose.
             let mut second: Vec<Staging> = buffers.iter().map(|b| Staging::new(b)).collect();
-            self.run(dispatch, &mut scalar_copy, &mut second, true)?;
-            self.check_red_zones(&second)?;
+            let mut second_scratch = stage_scratch(&locks_before);
+            self.run(
+                dispatch,
+                &mut scalar_copy,
+                &mut second,
+                &mut second_scratch,
+                true,
+            )?;
+            self.check_red_zones(&second, &second_scratch)?;
             for (k, (a, b)) in first.iter().zip(&second).enumerate() {
                 if let Some(at) = a.data().iter().zip(b.data()).position(|(x, y)| x != y) {
                     return Err(EmuError::Race {
@@ -186,10 +247,29 @@ impl EmuKernel {
         for (dst, src) in buffers.iter_mut().zip(&first) {
             dst.copy_from_slice(src.data());
         }
+        let mut debug = Vec::new();
+        for (s, staged) in self.abi.scratch.iter().zip(&first_scratch) {
+            match s.kind {
+                ScratchKind::Locks => locks.copy_from_slice(staged.data()),
+                ScratchKind::Debug => debug.push(staged.data().to_vec()),
+            }
+        }
+        drop(locks);
+        relock(&self.debug_output).extend(debug);
         Ok(())
     }
 
-    fn check_red_zones(&self, staged: &[Staging]) -> Result<(), EmuError> {
+    fn check_red_zones(&self, staged: &[Staging], scratch: &[Staging]) -> Result<(), EmuError> {
+        for (s, st) in self.abi.scratch.iter().zip(scratch) {
+            if let Some(before) = st.trampled() {
+                return Err(EmuError::ScratchOutOfBounds {
+                    kernel: self.abi.entry.clone(),
+                    binding: s.binding,
+                    kind: format!("{:?}", s.kind),
+                    before,
+                });
+            }
+        }
         for (k, s) in staged.iter().enumerate() {
             if let Some(before) = s.trampled() {
                 return Err(EmuError::OutOfBounds {
@@ -208,6 +288,7 @@ impl EmuKernel {
         dispatch: [u32; 3],
         scalars: &mut Staging,
         buffers: &mut [Staging],
+        scratch: &mut [Staging],
         reverse: bool,
     ) -> Result<(), EmuError> {
         let mut args = LaunchArgs {
@@ -225,6 +306,19 @@ impl EmuKernel {
                 return Err(EmuError::BadLaunch {
                     kernel: self.abi.entry.clone(),
                     reason: format!("buffer binding {slot} outside 1..{}", MAX_BINDINGS - 1),
+                });
+            }
+            args.bindings[slot] = s.data_ptr();
+        }
+        for (b, s) in self.abi.scratch.iter().zip(scratch.iter_mut()) {
+            let slot = b.binding as usize;
+            if slot == 0 || slot >= MAX_BINDINGS || !args.bindings[slot].is_null() {
+                return Err(EmuError::BadLaunch {
+                    kernel: self.abi.entry.clone(),
+                    reason: format!(
+                        "launcher buffer binding {slot} outside 1..{} or taken by an argument",
+                        MAX_BINDINGS - 1
+                    ),
                 });
             }
             args.bindings[slot] = s.data_ptr();

@@ -71,6 +71,9 @@ pub struct Emulator {
     toolchain: Toolchain,
     /// Loaded shared objects by path: one `dlopen` per kernel per process.
     loaded: Mutex<HashMap<PathBuf, Arc<libloading::Library>>>,
+    /// Lock words (`ScratchKind::Locks`) shared by the kernels of this emulator: the
+    /// emulator is their device.
+    locks: Arc<Mutex<Vec<u8>>>,
 }
 
 impl Emulator {
@@ -86,6 +89,7 @@ impl Emulator {
         Ok(Emulator {
             toolchain: Toolchain::new(clang, dir.into())?,
             loaded: Mutex::new(HashMap::new()),
+            locks: Arc::default(),
         })
     }
 
@@ -102,19 +106,23 @@ impl Emulator {
             reason,
         };
         let sig = precheck::check(msl, &abi.entry).map_err(|r| refused(r.line, r.reason))?;
-        if abi.buffers.len() + 1 > precheck::MAX_BUFFERS as usize {
+        if abi.buffers.len() + abi.scratch.len() + 1 > precheck::MAX_BUFFERS as usize {
             return Err(refused(
                 1,
                 format!(
-                    "{} buffers and the scalar buffer: Metal allows {} buffer arguments",
+                    "{} buffers, {} launcher buffers and the scalar buffer: Metal allows {} buffer arguments",
                     abi.buffers.len(),
+                    abi.scratch.len(),
                     precheck::MAX_BUFFERS
                 ),
             ));
         }
         for p in &sig.params {
             if let Binding::Buffer(n) = p.binding {
-                if n != 0 && !abi.buffers.iter().any(|b| b.binding == n) {
+                if n != 0
+                    && !abi.buffers.iter().any(|b| b.binding == n)
+                    && !abi.scratch.iter().any(|s| s.binding == n)
+                {
                     return Err(EmuError::BadLaunch {
                         kernel: kernel.clone(),
                         reason: format!("the MSL binds [[buffer({n})]] (line {}) but the ABI has no such buffer", p.line),
@@ -145,6 +153,8 @@ impl Emulator {
         };
         Ok(EmuKernel {
             abi: abi.clone(),
+            locks: self.locks.clone(),
+            debug_output: Mutex::new(Vec::new()),
             launch_fn,
             _library: library,
         })

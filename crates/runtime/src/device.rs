@@ -10,6 +10,7 @@ use tm_core::Target;
 use crate::bind_cache::BindGroupCache;
 use crate::facts;
 use crate::pipeline::{GpuPipeline, PipelineKey};
+use crate::scratch::ScratchState;
 use crate::stream::Stream;
 use crate::RuntimeError;
 
@@ -31,6 +32,7 @@ pub(crate) struct Shared {
     pub(crate) pipeline_stats: Mutex<CacheStats>,
     pub(crate) stream: Mutex<Stream>,
     pub(crate) bind_groups: Mutex<BindGroupCache>,
+    pub(crate) scratch: Mutex<ScratchState>,
     /// Errors wgpu reports outside any error scope; without a handler it would panic.
     pub(crate) errors: Arc<Mutex<Vec<String>>>,
     next_id: AtomicU64,
@@ -247,6 +249,7 @@ impl GpuDevice {
                 pipeline_stats: Mutex::default(),
                 stream: Mutex::new(stream),
                 bind_groups: Mutex::default(),
+                scratch: Mutex::default(),
                 errors,
                 next_id: AtomicU64::new(1),
             }),

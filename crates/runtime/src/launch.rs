@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use tm_core::KernelAbi;
+use tm_core::{KernelAbi, ScratchKind};
 
 use crate::bind_cache::bind_key;
 use crate::buffer::GpuBuffer;
@@ -15,8 +15,10 @@ use crate::RuntimeError;
 impl GpuDevice {
     /// Records one launch of `pipeline` over the logical `grid`. `scalars` is the kernel's
     /// scalar buffer (`abi.scalar_bytes` long) with the header left for us to write;
-    /// `buffers` follow `abi.buffers` in order. The launch runs asynchronously: reads and
-    /// `synchronize` wait for it. A grid with a zero dimension launches nothing.
+    /// `buffers` follow `abi.buffers` in order; the `abi.scratch` buffers are the device's
+    /// own (see scratch.rs): the debug records of a launch are collected with
+    /// `take_debug_output`. The launch runs asynchronously: reads and `synchronize` wait
+    /// for it. A grid with a zero dimension launches nothing.
     pub fn launch(
         &self,
         pipeline: &GpuPipeline,
@@ -83,7 +85,8 @@ impl GpuDevice {
         for (word, value) in scalars.chunks_exact_mut(4).zip(header) {
             word.copy_from_slice(&value.to_le_bytes());
         }
-        self.record_dispatch(pipeline, dispatch, scalars, buffers);
+        let scratch = self.scratch_buffers(pipeline)?;
+        self.record_dispatch(pipeline, dispatch, scalars, buffers, &scratch);
         Ok(())
     }
 
@@ -93,6 +96,7 @@ impl GpuDevice {
         dispatch: [u32; 3],
         scalars: &[u8],
         buffers: &[&GpuBuffer],
+        scratch: &[GpuBuffer],
     ) {
         let device = &self.shared.device;
         let p = &pipeline.inner;
@@ -110,47 +114,61 @@ impl GpuDevice {
         stream.scalars.extend_from_slice(scalars);
 
         let writes = |i: usize| p.abi.buffers[i].writes;
-        let bind_group = if (0..buffers.len()).all(|i| !needs_snapshot(writes, buffers, i)) {
-            bind_key(&mut stream.bind_key, p.id, buffers.iter().map(|b| b.id()));
-            let cached = lock(&self.shared.bind_groups).get(&stream.bind_key);
-            match cached {
-                Some(g) => g,
-                None => {
-                    let raw: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.raw()).collect();
-                    let g = self.bind_group(pipeline, &stream.arena, &raw);
-                    lock(&self.shared.bind_groups).insert(&stream.bind_key, g.clone());
-                    g
+        // A debug buffer is new at every launch: a bind group holding it is never reused.
+        let fresh_scratch = p.abi.scratch.iter().any(|s| s.kind == ScratchKind::Debug);
+        let scratch_raw: Vec<&wgpu::Buffer> = scratch.iter().map(|b| b.raw()).collect();
+        let bind_group =
+            if fresh_scratch && (0..buffers.len()).all(|i| !needs_snapshot(writes, buffers, i)) {
+                let raw: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.raw()).collect();
+                self.bind_group(pipeline, &stream.arena, &raw, &scratch_raw)
+            } else if (0..buffers.len()).all(|i| !needs_snapshot(writes, buffers, i)) {
+                bind_key(
+                    &mut stream.bind_key,
+                    p.id,
+                    buffers
+                        .iter()
+                        .map(|b| b.id())
+                        .chain(scratch.iter().map(|b| b.id())),
+                );
+                let cached = lock(&self.shared.bind_groups).get(&stream.bind_key);
+                match cached {
+                    Some(g) => g,
+                    None => {
+                        let raw: Vec<&wgpu::Buffer> = buffers.iter().map(|b| b.raw()).collect();
+                        let g = self.bind_group(pipeline, &stream.arena, &raw, &scratch_raw);
+                        lock(&self.shared.bind_groups).insert(&stream.bind_key, g.clone());
+                        g
+                    }
                 }
-            }
-        } else {
-            // A buffer bound both read-only and writable is a usage conflict in WebGPU:
-            // the read-only bindings get a snapshot taken just before the launch.
-            let mut temps = Vec::new();
-            for (i, b) in buffers.iter().enumerate() {
-                if needs_snapshot(writes, buffers, i) {
-                    let src = b.raw();
-                    let tmp = device.create_buffer(&wgpu::BufferDescriptor {
-                        label: Some("alias snapshot"),
-                        size: src.size(),
-                        usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
-                        mapped_at_creation: false,
-                    });
-                    stream
-                        .encoder(device)
-                        .copy_buffer_to_buffer(src, 0, &tmp, 0, src.size());
-                    temps.push((i, tmp));
+            } else {
+                // A buffer bound both read-only and writable is a usage conflict in WebGPU:
+                // the read-only bindings get a snapshot taken just before the launch.
+                let mut temps = Vec::new();
+                for (i, b) in buffers.iter().enumerate() {
+                    if needs_snapshot(writes, buffers, i) {
+                        let src = b.raw();
+                        let tmp = device.create_buffer(&wgpu::BufferDescriptor {
+                            label: Some("alias snapshot"),
+                            size: src.size(),
+                            usage: wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_DST,
+                            mapped_at_creation: false,
+                        });
+                        stream
+                            .encoder(device)
+                            .copy_buffer_to_buffer(src, 0, &tmp, 0, src.size());
+                        temps.push((i, tmp));
+                    }
                 }
-            }
-            let raw: Vec<&wgpu::Buffer> = buffers
-                .iter()
-                .enumerate()
-                .map(|(i, b)| match temps.iter().find(|(j, _)| *j == i) {
-                    Some((_, t)) => t,
-                    None => b.raw(),
-                })
-                .collect();
-            self.bind_group(pipeline, &stream.arena, &raw)
-        };
+                let raw: Vec<&wgpu::Buffer> = buffers
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| match temps.iter().find(|(j, _)| *j == i) {
+                        Some((_, t)) => t,
+                        None => b.raw(),
+                    })
+                    .collect();
+                self.bind_group(pipeline, &stream.arena, &raw, &scratch_raw)
+            };
 
         let dynamic_offset = offset as u32;
         let pass = stream.pass(device);
@@ -168,9 +186,10 @@ impl GpuDevice {
         pipeline: &GpuPipeline,
         arena: &wgpu::Buffer,
         buffers: &[&wgpu::Buffer],
+        scratch: &[&wgpu::Buffer],
     ) -> wgpu::BindGroup {
         let p = &pipeline.inner;
-        let mut entries = Vec::with_capacity(buffers.len() + 1);
+        let mut entries = Vec::with_capacity(buffers.len() + scratch.len() + 1);
         entries.push(wgpu::BindGroupEntry {
             binding: 0,
             resource: wgpu::BindingResource::Buffer(wgpu::BufferBinding {
@@ -182,6 +201,12 @@ impl GpuDevice {
         for (b, raw) in p.abi.buffers.iter().zip(buffers) {
             entries.push(wgpu::BindGroupEntry {
                 binding: b.binding,
+                resource: raw.as_entire_binding(),
+            });
+        }
+        for (s, raw) in p.abi.scratch.iter().zip(scratch) {
+            entries.push(wgpu::BindGroupEntry {
+                binding: s.binding,
                 resource: raw.as_entire_binding(),
             });
         }

@@ -27,6 +27,7 @@ mod error;
 mod facts;
 mod launch;
 mod pipeline;
+mod scratch;
 mod stream;
 
 pub use buffer::GpuBuffer;

@@ -69,6 +69,8 @@ pub(crate) struct PipelineKey {
     shared_bytes: u32,
     /// (binding, writable) per buffer, in ABI order.
     buffers: Vec<(u32, bool)>,
+    /// (kind, binding, bytes) per launcher-supplied buffer.
+    scratch: Vec<(tm_core::ScratchKind, u32, u32)>,
 }
 
 impl PipelineKey {
@@ -80,6 +82,11 @@ impl PipelineKey {
             scalar_bytes: abi.scalar_bytes,
             shared_bytes: abi.shared_bytes,
             buffers: abi.buffers.iter().map(|b| (b.binding, b.writes)).collect(),
+            scratch: abi
+                .scratch
+                .iter()
+                .map(|s| (s.kind, s.binding, s.bytes))
+                .collect(),
         }
     }
 }
@@ -147,13 +154,30 @@ impl GpuDevice {
                 abi.shared_bytes, target.shared_mem_bytes
             ));
         }
-        let total = abi.buffers.len() as u64 + 1;
+        let total = abi.buffers.len() as u64 + abi.scratch.len() as u64 + 1;
         if total > target.max_buffers as u64 {
             return bad(format!(
-                "{} buffers plus the scalar buffer; this device binds at most {} per kernel",
+                "{} buffers, {} launcher buffers and the scalar buffer; this device binds at most {} per kernel",
                 abi.buffers.len(),
+                abi.scratch.len(),
                 target.max_buffers
             ));
+        }
+        let max_binding = self.shared.limits.max_storage_buffer_binding_size;
+        for (j, s) in abi.scratch.iter().enumerate() {
+            let want = abi.buffers.len() + 1 + j;
+            if s.binding as usize != want {
+                return bad(format!(
+                    "launcher buffer {j} ({:?}) is at binding {}; it must be at {want}, after the argument buffers",
+                    s.kind, s.binding
+                ));
+            }
+            if s.bytes == 0 || !s.bytes.is_multiple_of(4) || u64::from(s.bytes) > max_binding {
+                return bad(format!(
+                    "launcher buffer {j} ({:?}) of {} bytes; it must be a positive multiple of 4 of at most {max_binding}",
+                    s.kind, s.bytes
+                ));
+            }
         }
         for (i, b) in abi.buffers.iter().enumerate() {
             // Contiguous bindings keep `[[buffer(n)]]` equal to binding n on Metal, where
@@ -188,6 +212,7 @@ impl GpuDevice {
                 .iter()
                 .map(|b| storage(b.binding, !b.writes, false)),
         );
+        entries.extend(abi.scratch.iter().map(|s| storage(s.binding, false, false)));
         entries
     }
 

@@ -7,3 +7,4 @@ mod library;
 mod matrix;
 mod printed;
 mod resources;
+mod scratch;
