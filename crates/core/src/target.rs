@@ -233,6 +233,14 @@ pub struct Target {
     /// (8×8×8 simdgroup_matrix on Apple7+, 16×16×16 on NVIDIA Vulkan).
     pub matrix_shape: Option<(u32, u32, u32)>,
     pub float_atomic_add: bool,
+    /// Native 64-bit atomic read-modify-write and compare-exchange on storage memory
+    /// (wgpu's `SHADER_INT64_ATOMIC_ALL_OPS`: `atomic<i64>` / `atomic<u64>` in WGSL).
+    /// Without it, 64-bit atomics are emulated where the dialect allows (MSL: a lock table,
+    /// see tm-simt's `lower::atomic64`) and refused elsewhere. Apple GPUs have no 64-bit
+    /// add or compare-exchange at all: Metal's only 64-bit atomics are `atomic_max`/`min` on
+    /// `ulong` without a return value (Apple9, or Apple8 with Mac2), which cannot implement
+    /// Triton's atomics (they return the old value).
+    pub int64_atomics: bool,
 }
 
 impl Target {
@@ -255,6 +263,7 @@ impl Target {
             simd_ops: true,
             matrix_shape: Some((8, 8, 8)),
             float_atomic_add: true,
+            int64_atomics: false,
         }
     }
 
@@ -285,12 +294,13 @@ impl Target {
             simd_ops: true,
             matrix_shape: None,
             float_atomic_add: false,
+            int64_atomics: false,
         }
     }
 
     /// Mesa's lavapipe (software Vulkan) as wgpu 30 reports it (Mesa 22.3, LLVM 15):
-    /// subgroups of 8, 32 storage buffers per stage, `SHADER_FLOAT32_ATOMIC`, no
-    /// cooperative matrix. The runtime derives its target from the live adapter; this copy
+    /// subgroups of 8, 32 storage buffers per stage, `SHADER_FLOAT32_ATOMIC`,
+    /// `SHADER_INT64_ATOMIC_ALL_OPS`, no cooperative matrix. The runtime derives its target from the live adapter; this copy
     /// is for tests and the CLI, and a runtime test checks that the two agree.
     pub fn lavapipe() -> Target {
         Target {
@@ -299,6 +309,7 @@ impl Target {
             shared_mem_bytes: 32 * 1024,
             max_buffers: 32,
             float_atomic_add: true,
+            int64_atomics: true,
             ..Target::wgsl_generic(8)
         }
     }

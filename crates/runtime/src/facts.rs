@@ -144,6 +144,11 @@ pub(crate) fn target_for(
         simd_ops,
         matrix_shape: None,
         float_atomic_add: features.contains(wgpu::Features::SHADER_FLOAT32_ATOMIC),
+        // WGSL's `atomic<i64>` with every operation, compare-exchange included. Metal
+        // passthrough never has it: Apple GPUs have no 64-bit atomic add or exchange, so
+        // MSL kernels emulate them with locks whatever wgpu reports.
+        int64_atomics: dialect == Dialect::Wgsl
+            && features.contains(wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS),
     }
 }
 
@@ -205,9 +210,17 @@ mod tests {
         assert_eq!(t.dialect, Dialect::Wgsl);
         assert_eq!(t.simd_width, 8);
         assert!(t.simd_ops && t.has_f16 && !t.has_i64 && !t.byte_addressable);
+        assert!(!t.int64_atomics, "not granted");
         assert_eq!(t.max_buffers, 1000);
         assert_eq!(t.shared_mem_bytes, 32768);
         assert_eq!(t.max_threads_per_group, 1024);
+        let all64 = wgpu::Features::SHADER_INT64 | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS;
+        let t = target_for(&info, &limits, all64);
+        assert!(t.has_i64 && t.int64_atomics);
+        // Min/max only (what Apple GPUs have) is not enough: Triton's atomics return the
+        // old value and include add and compare-and-swap.
+        let minmax = wgpu::Features::SHADER_INT64 | wgpu::Features::SHADER_INT64_ATOMIC_MIN_MAX;
+        assert!(!target_for(&info, &limits, minmax).int64_atomics);
     }
 
     #[test]
@@ -223,6 +236,12 @@ mod tests {
         assert!(t.byte_addressable && t.has_f16 && t.has_i64);
         assert_eq!(t.max_buffers, 30);
         assert_eq!(t.name, "metal-apple-m2");
+        let t = target_for(
+            &info,
+            &limits,
+            wgpu::Features::PASSTHROUGH_SHADERS | wgpu::Features::SHADER_INT64_ATOMIC_ALL_OPS,
+        );
+        assert!(!t.int64_atomics, "MSL kernels emulate 64-bit atomics");
         let t = target_for(&info, &limits, wgpu::Features::empty());
         assert_eq!(t.dialect, Dialect::Wgsl);
     }

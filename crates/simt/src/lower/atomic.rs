@@ -10,7 +10,8 @@
 //! `atomic_float`); otherwise, and for float max/min and compare-and-swap, the buffer is
 //! declared as u32 words holding the bits and updated with a compare-and-swap loop.
 //! Ordering (`sem`, `scope`) comes from fences around the relaxed atomics: see `fence`.
-//! Only 32-bit data is updated atomically; 8-, 16- and 64-bit atomics are refused.
+//! 64-bit integers: native where `Target::int64_atomics` (WGSL `atomic<i64>`), refused on
+//! other WGSL targets. 8- and 16-bit atomics are refused.
 
 use tm_core::{ScalarType, Target};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, Function, OpId, OpKind};
@@ -52,8 +53,19 @@ impl Lowerer<'_> {
         if s.bits() == 32 && !s.is_bool() {
             return Ok(());
         }
+        if s.bits() == 64 && s.is_int() {
+            // Native where the device has them, emulated with locks in MSL (`atomic64`).
+            if self.target.int64_atomics {
+                return Ok(());
+            }
+            return Err(self.err(format!(
+                "64-bit atomics ({s}) need the device feature SHADER_INT64_ATOMIC_ALL_OPS \
+                 (WGSL atomic<i64>), which {} does not have; use 32-bit data",
+                self.target.name
+            )));
+        }
         let why = if s.bits() == 64 {
-            "64-bit atomics are not supported"
+            "64-bit float atomics are not supported"
         } else {
             "atomics on 8- and 16-bit data are not supported"
         };
