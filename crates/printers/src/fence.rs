@@ -19,11 +19,19 @@
 
 use tm_simt::ir::FenceScope;
 
-/// The fence's lines: the Metal 3.2 fence, or the barrier before 3.2.
-pub(crate) fn msl_fence(scope: FenceScope) -> [String; 5] {
+/// The fence's lines: the Metal 3.2 fence, or before 3.2 the barrier (`divergent: false`)
+/// or a compile error (`divergent`: only some threads reach it, where a barrier would hang
+/// or be undefined, and leaving the fence out would let a lock's critical section read
+/// stale data; Metal before 3.2 has no device-scope fence to use instead).
+pub(crate) fn msl_fence(scope: FenceScope, divergent: bool) -> [String; 5] {
     let scope = match scope {
         FenceScope::Threadgroup => "thread_scope_threadgroup",
         FenceScope::Device => "thread_scope_device",
+    };
+    let before_3_2 = if divergent {
+        "#error \"this kernel emulates 64-bit atomics with locks, which need the device memory fence of Metal 3.2 (macOS 15 / iOS 18)\"".into()
+    } else {
+        "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);".into()
     };
     [
         "#if __METAL_VERSION__ >= 320".into(),
@@ -31,9 +39,15 @@ pub(crate) fn msl_fence(scope: FenceScope) -> [String; 5] {
             "metal::atomic_thread_fence(mem_flags::mem_device | mem_flags::mem_threadgroup, memory_order_seq_cst, {scope});"
         ),
         "#else".into(),
-        "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);".into(),
+        before_3_2,
         "#endif".into(),
     ]
 }
 
 pub(crate) const WGSL_FENCE: &str = "storageBarrier();";
+
+/// A fence only some threads reach has no WGSL form (`storageBarrier()` is a control
+/// barrier); lowering never asks for one on WGSL targets.
+pub(crate) fn wgsl_divergent_fence() -> crate::PrintError {
+    crate::PrintError::unsupported("a memory fence in divergent control flow (WGSL has none)")
+}

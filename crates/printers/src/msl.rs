@@ -503,8 +503,8 @@ impl<'k> Msl<'k> {
             Stmt::Barrier => self.line(
                 "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);",
             ),
-            Stmt::Fence { scope } => {
-                for l in crate::fence::msl_fence(*scope) {
+            Stmt::Fence { scope, divergent } => {
+                for l in crate::fence::msl_fence(*scope, *divergent) {
                     self.line(&l);
                 }
             }
@@ -550,6 +550,18 @@ impl<'k> Msl<'k> {
         index: &Operand,
     ) -> Result<(String, ScalarType), PrintError> {
         let (elem, name, space_kw) = match space {
+            Space::DeviceWords => {
+                let elem = types::buffer(self.k, array)?.elem;
+                if elem.bits() != 64 {
+                    return Err(PrintError::malformed(format!(
+                        "word atomics on a buffer of {elem}, not 64-bit data"
+                    )));
+                }
+                let name = names::buffer(array as usize);
+                let i = self.index(index)?;
+                let ptr = format!("(device atomic_uint *)((device uint *){name} + {i})");
+                return Ok((ptr, ScalarType::U32));
+            }
             Space::Device => (
                 types::buffer(self.k, array)?.elem,
                 names::buffer(array as usize),

@@ -483,6 +483,9 @@ impl<'k> Wgsl<'k> {
                 self.line("workgroupBarrier();");
                 self.line("storageBarrier();");
             }
+            Stmt::Fence {
+                divergent: true, ..
+            } => return Err(crate::fence::wgsl_divergent_fence()),
             Stmt::Fence { .. } => self.line(crate::fence::WGSL_FENCE),
             Stmt::Return => self.line("return;"),
             Stmt::MatrixLoad {
@@ -558,6 +561,12 @@ impl<'k> Wgsl<'k> {
             Space::Threadgroup => {
                 let s = types::shared(self.k, array)?;
                 (s.elem, s.atomic, names::shared(array as usize))
+            }
+            Space::DeviceWords => {
+                return Err(PrintError::unsupported(
+                    "32-bit atomics on the words of 64-bit data (WGSL has no such view; \
+                     64-bit atomics need SHADER_INT64_ATOMIC_ALL_OPS)",
+                ))
             }
         };
         if !atomic {

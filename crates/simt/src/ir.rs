@@ -138,6 +138,10 @@ pub enum FenceScope {
 pub enum Space {
     Device,
     Threadgroup,
+    /// A device buffer of 64-bit elements seen as u32 words: `index` counts words, element
+    /// i is words 2i (low half) and 2i+1 (high half), little-endian as every Metal GPU.
+    /// The data words of 64-bit atomics emulated with locks (MSL only).
+    DeviceWords,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -198,9 +202,12 @@ pub enum Stmt {
     Barrier,
     /// Sequentially consistent fence on device and threadgroup memory at `scope`: the
     /// acquire/release ordering of atomics (`sem`). Lowering places it where every thread
-    /// of the group reaches it (WGSL can only print it as a workgroup barrier).
+    /// of the group reaches it (WGSL can only print it as a workgroup barrier), unless
+    /// `divergent`: then only some threads may reach it (the critical section of an
+    /// emulated 64-bit atomic), and it must be printed as a true fence or refused.
     Fence {
         scope: FenceScope,
+        divergent: bool,
     },
     /// Leave the kernel (grid-guard in the prologue, or Triton's early `return`).
     Return,

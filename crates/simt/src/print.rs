@@ -94,6 +94,7 @@ impl Printer<'_> {
     fn arr(&self, space: Space, i: u32) -> String {
         match space {
             Space::Device => self.buf(i),
+            Space::DeviceWords => format!("{}.words", self.buf(i)),
             Space::Threadgroup => self
                 .k
                 .shared
@@ -312,11 +313,13 @@ impl Printer<'_> {
             }
             Stmt::Break => self.line(depth, "break"),
             Stmt::Barrier => self.line(depth, "barrier"),
-            Stmt::Fence { scope } => self.line(
+            Stmt::Fence { scope, divergent } => self.line(
                 depth,
-                match scope {
-                    crate::ir::FenceScope::Threadgroup => "fence.threadgroup",
-                    crate::ir::FenceScope::Device => "fence.device",
+                match (scope, divergent) {
+                    (crate::ir::FenceScope::Threadgroup, false) => "fence.threadgroup",
+                    (crate::ir::FenceScope::Device, false) => "fence.device",
+                    (crate::ir::FenceScope::Threadgroup, true) => "fence.threadgroup.divergent",
+                    (crate::ir::FenceScope::Device, true) => "fence.device.divergent",
                 },
             ),
             Stmt::Return => self.line(depth, "return"),

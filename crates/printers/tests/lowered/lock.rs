@@ -125,7 +125,7 @@ fn atomics_get_fences_for_their_sem_and_scope() {
                 .iter()
                 .position(|s| matches!(s, Stmt::AtomicRmw { .. }))
                 .expect("an atomic");
-            let fence = |s: &Stmt| matches!(s, Stmt::Fence { scope } if *scope == want);
+            let fence = |s: &Stmt| matches!(s, Stmt::Fence { scope, .. } if *scope == want);
             assert_eq!(all[..at].iter().any(fence), before, "{sem} {scope}: before");
             assert_eq!(all[at..].iter().any(fence), after, "{sem} {scope}: after");
             let any = all.iter().any(|s| matches!(s, Stmt::Fence { .. }));

@@ -10,10 +10,11 @@
 //! `atomic_float`); otherwise, and for float max/min and compare-and-swap, the buffer is
 //! declared as u32 words holding the bits and updated with a compare-and-swap loop.
 //! Ordering (`sem`, `scope`) comes from fences around the relaxed atomics: see `fence`.
-//! 64-bit integers: native where `Target::int64_atomics` (WGSL `atomic<i64>`), refused on
-//! other WGSL targets. 8- and 16-bit atomics are refused.
+//! 64-bit integers: native where `Target::int64_atomics` (WGSL `atomic<i64>`), emulated
+//! with locks in MSL (`atomic64`), refused on other WGSL targets. 8- and 16-bit atomics
+//! are refused.
 
-use tm_core::{ScalarType, Target};
+use tm_core::{Dialect, ScalarType, Target};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, Function, OpId, OpKind};
 
 use super::provenance::Provenance;
@@ -55,7 +56,7 @@ impl Lowerer<'_> {
         }
         if s.bits() == 64 && s.is_int() {
             // Native where the device has them, emulated with locks in MSL (`atomic64`).
-            if self.target.int64_atomics {
+            if self.target.int64_atomics || self.target.dialect == Dialect::Msl {
                 return Ok(());
             }
             return Err(self.err(format!(
@@ -126,6 +127,13 @@ impl Lowerer<'_> {
     ) -> Result<Operand, LowerError> {
         let info = self.bufs[buf as usize].clone();
         let ty = info.pointee;
+        if ty.bits() == 64 && !self.target.int64_atomics {
+            let op = match upd {
+                Update::Rmw(op) => Some(op),
+                Update::Cas => None,
+            };
+            return self.locked_atomic64(buf, index, op, value, cmp);
+        }
         let dev = |dst, op, index, value| Stmt::AtomicRmw {
             dst: Some(dst),
             op,

@@ -45,14 +45,20 @@ impl Lowerer<'_> {
 
     pub(super) fn release_fence(&mut self, o: Ordering) {
         if o.release {
-            self.emit(Stmt::Fence { scope: o.scope });
+            self.emit(Stmt::Fence {
+                scope: o.scope,
+                divergent: false,
+            });
             self.emit(Stmt::Barrier);
         }
     }
 
     pub(super) fn acquire_fence(&mut self, o: Ordering) {
         if o.acquire {
-            self.emit(Stmt::Fence { scope: o.scope });
+            self.emit(Stmt::Fence {
+                scope: o.scope,
+                divergent: false,
+            });
         }
     }
 }

@@ -6,6 +6,7 @@
 //! larger than 2^31 elements are not supported).
 
 mod atomic;
+mod atomic64;
 mod axis;
 mod bf16;
 mod control;
@@ -25,7 +26,8 @@ mod widen;
 
 use rustc_hash::FxHashMap;
 use tm_core::{
-    Arena, BufferBinding, KernelAbi, Loc, ScalarSlot, ScalarType, Target, SCALAR_HEADER_BYTES,
+    Arena, BufferBinding, KernelAbi, Loc, ScalarSlot, ScalarType, ScratchBinding, Target,
+    SCALAR_HEADER_BYTES,
 };
 use tm_tile::{BlockId, Function, Literal, OpId, OpKind, ValueId};
 
@@ -89,6 +91,9 @@ pub(crate) struct Lowerer<'a> {
     shared_busy: Vec<bool>,
     matrices: Vec<ScalarType>,
     matrix_size: u32,
+    /// Launcher-supplied buffers, bound after the arguments; each is also the entry of
+    /// `buffers` (and `bufs`) at index `binding - 1`.
+    launcher_buffers: Vec<ScratchBinding>,
     geo: prologue::Geometry,
     loc: Loc,
 }
@@ -139,6 +144,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         shared_busy: Vec::new(),
         matrices: Vec::new(),
         matrix_size: 0,
+        launcher_buffers: Vec::new(),
         geo: prologue::Geometry::default(),
         loc: Loc::UNKNOWN,
     };
@@ -174,6 +180,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         body,
         abi: KernelAbi {
             shared_bytes,
+            scratch: l.launcher_buffers,
             ..abi
         },
     };
