@@ -638,7 +638,8 @@ impl<'k> Msl<'k> {
                     Ok(format!("({} ? {} : {})", x[0], x[1], x[2]))
                 })
             }
-            Expr::Fma(a, b, c) => {
+            // MSL's fma rounds once (Metal Shading Language spec, "Math Functions").
+            Expr::Fma(a, b, c) | Expr::MulAdd(a, b, c) => {
                 let (a, b, c) = (self.val(a)?, self.val(b)?, self.val(c)?);
                 let t = a.ty.scalar;
                 self.lanewise(dst, &[&a, &b, &c], |p, x| match t {

@@ -64,6 +64,7 @@ struct Helpers {
     f16: bool,
     bf16: bool,
     erf: bool,
+    fma: bool,
     from_bits: bool,
     f16_bits: bool,
     f16_to_bits: bool,
@@ -620,15 +621,23 @@ impl<'k> Wgsl<'k> {
                     Ok(format!("select({}, {}, {})", x[2], x[1], x[0]))
                 })
             }
-            Expr::Fma(a, b, c) => {
+            Expr::Fma(a, b, c) | Expr::MulAdd(a, b, c) => {
+                // WGSL's fma may round the product first (lavapipe does): a fused result
+                // needs `tm_fma` (see wgsl_fma.rs); accumulations take the builtin.
+                let fused = matches!(e, Expr::Fma(..));
+                self.helpers.fma |= fused;
+                let f = if fused { "tm_fma" } else { "fma" };
                 let (a, b, c) = (self.val(a)?, self.val(b)?, self.val(c)?);
                 let t = a.ty.scalar;
                 self.lanewise(dst, &[&a, &b, &c], |_, x| match t {
-                    ScalarType::F32 | ScalarType::F16 => {
-                        Ok(format!("fma({}, {}, {})", x[0], x[1], x[2]))
-                    }
+                    ScalarType::F32 => Ok(format!("{f}({}, {}, {})", x[0], x[1], x[2])),
+                    ScalarType::F16 if fused => Ok(format!(
+                        "f16(tm_fma(f32({}), f32({}), f32({})))",
+                        x[0], x[1], x[2]
+                    )),
+                    ScalarType::F16 => Ok(format!("fma({}, {}, {})", x[0], x[1], x[2])),
                     ScalarType::BF16 => Ok(format!(
-                        "tm_f32_to_bf16(fma(tm_bf16_to_f32({}), tm_bf16_to_f32({}), tm_bf16_to_f32({})))",
+                        "tm_f32_to_bf16({f}(tm_bf16_to_f32({}), tm_bf16_to_f32({}), tm_bf16_to_f32({})))",
                         x[0], x[1], x[2]
                     )),
                     other => Err(PrintError::unsupported(format!("fma on {other}"))),
@@ -1358,6 +1367,9 @@ fn comment_safe(s: &str) -> String {
 }
 
 fn helper_text(h: &Helpers, o: &mut String) {
+    if h.fma {
+        o.push_str(crate::wgsl_fma::TM_FMA);
+    }
     if h.from_bits {
         o.push_str("fn tm_f32_from_bits(b: u32) -> f32 {\n    return bitcast<f32>(b);\n}\n\n");
     }

@@ -99,7 +99,11 @@ pub enum Expr {
     Cmp(CmpPred, Operand, Operand),
     /// cond ? a : b
     Select(Operand, Operand, Operand),
+    /// `a * b + c` rounded once (`tl.fma`): printers must not round the product.
     Fma(Operand, Operand, Operand),
+    /// `a * b + c` where rounding the product first is acceptable (the dot lowering's
+    /// accumulation): whatever multiply-add the target does fastest.
+    MulAdd(Operand, Operand, Operand),
     /// Value conversion (semantics as Tile IR's `Cast`).
     Cast(Operand, SType),
     Bitcast(Operand, SType),

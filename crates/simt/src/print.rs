@@ -135,6 +135,7 @@ impl Printer<'_> {
             Expr::Cmp(p, x, y) => format!("cmp.{p} {}, {}", o(x), o(y)),
             Expr::Select(c, x, y) => format!("select {}, {}, {}", o(c), o(x), o(y)),
             Expr::Fma(x, y, z) => format!("fma {}, {}, {}", o(x), o(y), o(z)),
+            Expr::MulAdd(x, y, z) => format!("muladd {}, {}, {}", o(x), o(y), o(z)),
             Expr::Cast(x, t) => format!("cast {} to {}", o(x), stype(*t)),
             Expr::Bitcast(x, t) => format!("bitcast {} to {}", o(x), stype(*t)),
             Expr::Load {

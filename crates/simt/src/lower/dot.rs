@@ -337,7 +337,7 @@ impl Lowerer<'_> {
                 .collect();
             for (&(ia, ib), &acc) in pairs.iter().zip(accs) {
                 let e = if cty.is_float() {
-                    Expr::Fma(av[ia], bv[ib], Operand::Local(acc))
+                    Expr::MulAdd(av[ia], bv[ib], Operand::Local(acc))
                 } else {
                     let p = s.let_(cty, Expr::Binary(BinaryOp::Mul, av[ia], bv[ib]));
                     Expr::Binary(BinaryOp::Add, Operand::Local(acc), p)

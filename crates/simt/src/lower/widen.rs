@@ -347,6 +347,7 @@ impl Widen {
             Expr::Cmp(p, x, y) => Expr::Cmp(p, self.op(x), self.op(y)),
             Expr::Select(c, x, y) => Expr::Select(self.op(c), self.op(x), self.op(y)),
             Expr::Fma(x, y, z) => Expr::Fma(self.op(x), self.op(y), self.op(z)),
+            Expr::MulAdd(x, y, z) => Expr::MulAdd(self.op(x), self.op(y), self.op(z)),
             Expr::Cast(a, t) => Expr::Cast(self.op(a), Self::stype(t)),
             Expr::Bitcast(a, t) => Expr::Bitcast(self.op(a), Self::stype(t)),
             Expr::Load { buf, index, lanes } => Expr::Load {
