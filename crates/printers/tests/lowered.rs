@@ -9,6 +9,7 @@ mod harness;
 
 mod lowered {
     pub mod atomic;
+    pub mod atomic64;
     pub mod bf16;
     pub mod coop;
     pub mod dot;
