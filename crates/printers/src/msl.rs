@@ -22,6 +22,8 @@
 //!   `metal::atomic_*_explicit` with `memory_order_relaxed` on a cast to `device`/
 //!   `threadgroup atomic_int/atomic_uint/atomic_float *`; compare-and-swap loops on the
 //!   weak exchange until it succeeds or sees another value, so it acts as a strong CAS.
+//!   `Space::DeviceWords` (the words of 64-bit data, for lowering's lock-based 64-bit
+//!   atomics) → `(device atomic_uint *)((device uint *)b + word)`.
 //! - Barrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device)`.
 //! - Simdgroup matrices → `simdgroup_float8x8` / `simdgroup_half8x8 tm_m<i>;` declared with
 //!   the locals; `simdgroup_load` / `simdgroup_store` from threadgroup arrays with a row
@@ -35,7 +37,8 @@
 //! `tm_cvt_<type>` helpers. Every library name printed is listed in `MSL_LIBRARY`.
 //!
 //! Refused (`PrintError`): f64 anywhere; more than 30 buffers (31 with the scalar buffer);
-//! 8-, 16- and 64-bit atomics and float atomics other than add/exchange; float CAS;
+//! 8-, 16- and 64-bit atomic instructions (Metal has none that return the old value;
+//! lowering emulates 64-bit ones) and float atomics other than add/exchange; float CAS;
 //! simd reductions on 64-bit values; integer-only operations on floats and vice versa.
 
 use std::collections::BTreeSet;
