@@ -117,6 +117,7 @@ impl Device {
                 d.set_item("native_bf16", t.native_bf16)?;
                 d.set_item("matrix_shape", t.matrix_shape)?;
                 d.set_item("float_atomic_add", t.float_atomic_add)?;
+                d.set_item("int64_atomics", t.int64_atomics)?;
             }
             #[cfg(feature = "gpu")]
             if let Engine::Gpu(dev) = &self.engine {
