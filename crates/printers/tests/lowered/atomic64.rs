@@ -370,4 +370,14 @@ fn the_lock_buffer_counts_against_the_buffer_limit() {
         ..Target::apple()
     };
     assert!(tm_simt::lower(&parse(SCALAR_ADD), &four, 2).is_ok());
+    // Atomics on several buffers share the one table.
+    let two = "tt.func @two(%p: ptr<i64> {arg=0}, %q: ptr<u64> {arg=1}, %v: i64 {arg=2}) {
+  %0 = atomic_rmw {op=add, sem=relaxed, scope=gpu} %p, %v : i64
+  %1 = cast %v : u64
+  %2 = atomic_rmw {op=max, sem=relaxed, scope=gpu} %q, %1 : u64
+  return
+}";
+    let k = tm_simt::lower(&parse(two), &four, 2).expect("lowers");
+    assert_eq!(k.abi.scratch.len(), 1);
+    assert_eq!(k.buffers.len(), 3);
 }
