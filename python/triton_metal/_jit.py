@@ -223,12 +223,14 @@ class _LazyAsm(Mapping):
 class JITFunction:
     """A kernel (or a device function called from kernels): ``kernel[grid](*args, ...)``."""
 
-    def __init__(self, fn, *, interpret=False, do_not_specialize=(), **_ignored):
+    def __init__(self, fn, *, interpret=False, do_not_specialize=(), debug=None, **_ignored):
         if not inspect.isfunction(fn):
             raise TypeError(f"@jit applies to functions, not {type(fn).__name__}")
         self.fn = fn
         functools.update_wrapper(self, fn)
         self.interpret = bool(interpret)
+        # Triton's debug mode: None follows TRITON_DEBUG at compile time.
+        self.debug = debug
         sig = inspect.signature(fn)
         self.params = []
         self.is_constexpr = []
@@ -347,14 +349,15 @@ class JITFunction:
         return values, options
 
     def _compiled(self, device, key, options):
-        cache_key = (device.selector, key, options["num_warps"], options["num_stages"])
+        debug = _debug_mode() if self.debug is None else bool(self.debug)
+        cache_key = (device.selector, key, options["num_warps"], options["num_stages"], debug)
         kernel = self._cache.get(cache_key)
         if kernel is None:
             if self._tree is None:
                 self._tree = function_source(self)
             specs = [expand_spec(k) for k in key]
             core = _core.compile(
-                device, self._tree, specs, options["num_warps"], options["num_stages"]
+                device, self._tree, specs, options["num_warps"], options["num_stages"], debug
             )
             kernel = CompiledKernel(core, self.__name__, options, self, key)
             self._cache[cache_key] = kernel
@@ -468,6 +471,11 @@ class _NotLaunchable:
 
     def __repr__(self):
         return f"<signature-only argument '{self.name}'>"
+
+
+def _debug_mode() -> bool:
+    """Triton's TRITON_DEBUG: device asserts are checked (and Python asserts kept)."""
+    return os.environ.get("TRITON_DEBUG", "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 def _debug_dump() -> bool:

@@ -14,6 +14,10 @@ pub struct Options {
     pub num_warps: u32,
     /// Accepted for Triton compatibility; software pipelining is not implemented yet.
     pub num_stages: u32,
+    /// Triton's debug mode (`TRITON_DEBUG=1`, `@jit(debug=True)`): device asserts are
+    /// checked on GPUs and Python `assert` statements become device asserts. Without it
+    /// both are dropped from GPU code, as Triton drops them.
+    pub debug: bool,
 }
 
 impl Default for Options {
@@ -21,6 +25,7 @@ impl Default for Options {
         Options {
             num_warps: 4,
             num_stages: 3,
+            debug: false,
         }
     }
 }
@@ -42,7 +47,16 @@ pub struct Compiled {
 /// Source to verified, optimized Tile IR. What the interpreter runs and what every backend
 /// starts from.
 pub fn compile_tile(src: &FunctionSource, args: &[ArgSpec]) -> Result<Function, CompileError> {
-    let mut func = tm_frontend::lower(src, args)?;
+    compile_tile_with(src, args, false)
+}
+
+/// [`compile_tile`] in or out of debug mode (`Options::debug`).
+pub fn compile_tile_with(
+    src: &FunctionSource,
+    args: &[ArgSpec],
+    debug: bool,
+) -> Result<Function, CompileError> {
+    let mut func = tm_frontend::lower_with(src, args, &tm_frontend::LowerOptions { debug })?;
     verify(&func, "the frontend")?;
     tm_tile::passes::run_default_pipeline(&mut func);
     verify(&func, "optimization")?;
@@ -56,7 +70,7 @@ pub fn compile(
     options: &Options,
     target: &Target,
 ) -> Result<Compiled, CompileError> {
-    let tile = compile_tile(src, args)?;
+    let tile = compile_tile_with(src, args, options.debug)?;
     lower_tile(tile, options, target)
 }
 
@@ -72,8 +86,12 @@ pub fn lower_tile(
             options.num_warps
         )));
     }
-    let kernel =
-        tm_simt::lower(&tile, target, options.num_warps).map_err(|e| e.to_compile_error(&tile))?;
+    let kernel = if options.debug {
+        tm_simt::lower(&tile, target, options.num_warps)
+    } else {
+        tm_simt::lower(&without_asserts(&tile), target, options.num_warps)
+    }
+    .map_err(|e| e.to_compile_error(&tile))?;
     let code = match target.dialect {
         Dialect::Msl => tm_printers::print_msl(&kernel),
         Dialect::Wgsl => tm_printers::print_wgsl(&kernel),
@@ -88,6 +106,25 @@ pub fn lower_tile(
         abi: kernel.abi.clone(),
         tile,
     })
+}
+
+/// `f` without its device asserts: what GPUs run outside debug mode. The interpreter and
+/// the Tile IR text keep them.
+fn without_asserts(f: &Function) -> Function {
+    let mut f = f.clone();
+    let asserts: std::collections::HashSet<tm_tile::OpId> = f
+        .ops
+        .iter()
+        .filter(|(_, op)| matches!(op.kind, tm_tile::OpKind::Assert { .. }))
+        .map(|(id, _)| id)
+        .collect();
+    if !asserts.is_empty() {
+        let blocks: Vec<tm_tile::BlockId> = f.blocks.iter().map(|(b, _)| b).collect();
+        for b in blocks {
+            f.blocks[b].ops.retain(|op| !asserts.contains(op));
+        }
+    }
+    f
 }
 
 /// A failed internal check is a compiler bug; it is still reported, never a panic.

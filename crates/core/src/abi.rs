@@ -74,6 +74,9 @@ pub struct KernelAbi {
     pub scalar_bytes: u32,
     /// Threadgroup memory the kernel declares, for occupancy and limit checks.
     pub shared_bytes: u32,
+    /// The print/assert sites whose records the kernel writes into its `ScratchKind::Debug`
+    /// buffer (see `crate::debug`); None when it has none.
+    pub debug: Option<crate::debug::DebugInfo>,
 }
 
 impl KernelAbi {

@@ -3,6 +3,7 @@
 
 pub mod abi;
 pub mod arena;
+pub mod debug;
 pub mod diag;
 pub mod dtype;
 pub mod target;

@@ -111,14 +111,19 @@ impl fmt::Display for InterpError {
                 lane,
                 message,
             } => {
-                let what = format_args!("device assertion failed");
-                fmt_head(f, what, kernel, file, *line, *col, *program_id)?;
-                if !lane.is_empty() {
-                    let l: Vec<String> = lane.iter().map(|x| x.to_string()).collect();
-                    write!(f, ", idx ({})", l.join(", "))?;
-                }
-                write!(f, ": {message}")?;
-                fmt_source(f, source_line)
+                // One text for a failed assert on every engine: GPU launchers report theirs
+                // through the same type.
+                let failure = tm_core::debug::AssertFailure {
+                    kernel: kernel.clone(),
+                    file: file.clone(),
+                    line: *line,
+                    col: *col,
+                    source_line: source_line.clone(),
+                    program_id: *program_id,
+                    lane: lane.clone(),
+                    message: message.clone(),
+                };
+                write!(f, "{failure}")
             }
             InterpError::Arguments { kernel, reason } => {
                 write!(f, "bad arguments for kernel `{kernel}`: {reason}")

@@ -717,39 +717,27 @@ impl<'f, 'm> Exec<'f, 'm> {
     }
 
     /// Prints as Triton's device_print does on the GPU: one line per element and operand,
-    /// `pid (x, y, z) idx (i, j) prefix[(operand k) ]value`.
+    /// `pid (x, y, z) idx (i, j) prefix[(operand k) ]value`, through the formatter GPU
+    /// launchers use for their debug records (`tm_core::debug`).
     fn print(&mut self, op: OpId, prefix: &str, hex: bool) -> R<()> {
+        use tm_core::debug::{print_line, print_line_bare, print_prefix};
         let v = self.operands(op)?;
-        let prefix = normalize_prefix(prefix, !v.is_empty());
-        let pid = format!("pid ({}, {}, {})", self.pid[0], self.pid[1], self.pid[2]);
+        let prefix = print_prefix(prefix, !v.is_empty());
         if v.is_empty() {
-            self.emit(format!("{pid} {}", prefix.trim_start()));
+            self.emit(print_line_bare(self.pid, &prefix));
         }
         let many = v.len() > 1;
         for (k, t) in v.iter().enumerate() {
-            let widths: Vec<usize> = t
-                .shape
-                .iter()
-                .map(|&d| digits(d.saturating_sub(1)))
-                .collect();
             let values: Vec<String> = crate::with_data!(&t.data, d => d.iter().map(|&x| {
-                if hex { format!("0x{:0w$x}", x.bits(), w = (x.bits_width() as usize).div_ceil(4)) } else { x.print() }
+                format_el(x, hex)
             }).collect(), p => p.iter().map(|p| format!("0x{:x}", p.off)).collect());
             for (i, val) in values.into_iter().enumerate() {
-                let mut line = pid.clone();
-                if !t.shape.is_empty() {
-                    let idx: Vec<String> = unravel(i, &t.shape)
-                        .iter()
-                        .zip(&widths)
-                        .map(|(x, &w)| format!("{x:>w$}"))
-                        .collect();
-                    line.push_str(&format!(" idx ({})", idx.join(", ")));
-                }
-                line.push_str(&prefix);
-                if many {
-                    line.push_str(&format!("(operand {k}) "));
-                }
-                line.push_str(&val);
+                let idx = if t.shape.is_empty() {
+                    Vec::new()
+                } else {
+                    unravel(i, &t.shape)
+                };
+                let line = print_line(self.pid, &t.shape, &idx, &prefix, many.then_some(k), &val);
                 self.emit(line);
             }
         }
@@ -940,30 +928,6 @@ fn min_operands(k: &OpKind) -> usize {
 
 /// Triton's frontend makes a non-empty prefix start with a space and end in ": " when there
 /// are operands; doing it again here is harmless (the rules are idempotent).
-fn normalize_prefix(prefix: &str, has_args: bool) -> String {
-    let mut p = prefix.to_string();
-    if has_args {
-        if !p.ends_with(' ') {
-            p.push(' ');
-        }
-        if !p.ends_with(": ") {
-            p.pop();
-            p.push_str(": ");
-        }
-    }
-    if p.len() > 2 && !p.starts_with(' ') {
-        p.insert(0, ' ');
-    }
-    if p.is_empty() {
-        p.push(' ');
-    }
-    p
-}
-
-fn digits(x: u32) -> usize {
-    x.to_string().len()
-}
-
 pub fn unravel(mut i: usize, shape: &[u32]) -> Vec<u32> {
     let mut out = vec![0u32; shape.len()];
     for d in (0..shape.len()).rev() {
@@ -974,12 +938,7 @@ pub fn unravel(mut i: usize, shape: &[u32]) -> Vec<u32> {
     out
 }
 
-trait BitsWidth {
-    fn bits_width(&self) -> u32;
-}
-
-impl<T: El> BitsWidth for T {
-    fn bits_width(&self) -> u32 {
-        T::ST.bits().max(4)
-    }
+/// One element as device_print shows it (`tm_core::debug::format_value`).
+fn format_el<T: El>(x: T, hex: bool) -> String {
+    tm_core::debug::format_value(T::ST, x.bits(), hex)
 }

@@ -11,8 +11,9 @@ use crate::guard::guard;
 pub use with_compiler::Kernel;
 
 /// Compile the source tree `tree` for `specs` on `device` (see convert.rs for the encodings).
+/// `debug` is Triton's debug mode: device asserts are checked and Python `assert`s kept.
 #[pyfunction]
-#[pyo3(signature = (device, tree, specs, num_warps, num_stages))]
+#[pyo3(signature = (device, tree, specs, num_warps, num_stages, debug = false))]
 pub fn compile(
     py: Python<'_>,
     device: Py<Device>,
@@ -20,9 +21,10 @@ pub fn compile(
     specs: &Bound<'_, PyList>,
     num_warps: u32,
     num_stages: u32,
+    debug: bool,
 ) -> PyResult<Kernel> {
     guard("compile", || {
-        compile_impl(py, device, tree, specs, num_warps, num_stages)
+        compile_impl(py, device, tree, specs, num_warps, num_stages, debug)
     })
 }
 
@@ -46,6 +48,7 @@ fn compile_impl(
     _specs: &Bound<'_, PyList>,
     _num_warps: u32,
     _num_stages: u32,
+    _debug: bool,
 ) -> PyResult<Kernel> {
     Err(pyo3::exceptions::PyNotImplementedError::new_err(
         "this build of triton_metal has no compiler",
@@ -117,6 +120,7 @@ mod with_compiler {
         specs: &Bound<'_, PyList>,
         num_warps: u32,
         num_stages: u32,
+        debug: bool,
     ) -> PyResult<Kernel> {
         let mut indents = Vec::new();
         let src = convert::function_source(tree, &mut indents)?;
@@ -127,12 +131,13 @@ mod with_compiler {
         let options = Options {
             num_warps,
             num_stages,
+            debug,
         };
         let located = |e: CompileError| compile_error(py, &reindent(e, &indents));
         let dev = device.get();
         let device_description = dev.description();
         let (own, tile_text, exec) = match &dev.engine {
-            Engine::Interpreter => interp_exec(&src, &specs).map_err(located)?,
+            Engine::Interpreter => interp_exec(&src, &specs, debug).map_err(located)?,
             engine => {
                 let target = dev
                     .target()
@@ -167,8 +172,9 @@ mod with_compiler {
     fn interp_exec(
         src: &FunctionSource,
         specs: &[ArgSpec],
+        debug: bool,
     ) -> Result<(Option<Compiled>, String, Exec), CompileError> {
-        let func = tm_compiler::compile_tile(src, specs)?;
+        let func = tm_compiler::compile_tile_with(src, specs, debug)?;
         let text = tm_tile::print(&func);
         Ok((None, text, Exec::Interp { func }))
     }
@@ -177,6 +183,7 @@ mod with_compiler {
     fn interp_exec(
         src: &FunctionSource,
         specs: &[ArgSpec],
+        _debug: bool,
     ) -> Result<(Option<Compiled>, String, Exec), CompileError> {
         // Still compile, so that compilation errors are reported the same way everywhere.
         let compiled = tm_compiler::compile(src, specs, &Options::default(), &Target::apple())?;
@@ -300,11 +307,10 @@ mod with_compiler {
                 #[cfg(feature = "gpu")]
                 (Exec::Gpu { pipeline, abi }, Engine::Gpu(gpu)) => {
                     launch_gpu(py, &self.device, gpu, pipeline, abi, grid, args)
-                        .map(|()| Vec::new())
                 }
                 #[cfg(feature = "emu")]
                 (Exec::Emu { kernel, abi }, Engine::MslEmu { check_races, .. }) => {
-                    launch_emu(py, kernel, abi, *check_races, grid, args).map(|()| Vec::new())
+                    launch_emu(py, kernel, abi, *check_races, grid, args)
                 }
                 #[cfg(feature = "interp")]
                 (Exec::Interp { func }, Engine::Interpreter) => {
@@ -377,7 +383,7 @@ mod with_compiler {
         abi: &KernelAbi,
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
-    ) -> PyResult<()> {
+    ) -> PyResult<Vec<String>> {
         use crate::buffer::DeviceBuffer;
         let mut scalars = pack::pack_scalars(abi, args)?;
         let mut hosts: Vec<HostArray> = Vec::new();
@@ -417,34 +423,73 @@ mod with_compiler {
             sources.push(GpuArg::Host(i));
         }
         // The GPU work runs without the GIL; the arrays stay alive in `args` meanwhile.
-        py.detach(|| -> Result<(), tm_runtime::RuntimeError> {
-            let copies = hosts
-                .iter()
-                // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
-                .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }))
-                .collect::<Result<Vec<_>, _>>()?;
-            let bound: Vec<&tm_runtime::GpuBuffer> = sources
-                .iter()
-                .map(|s| match s {
-                    GpuArg::Resident(buf) => buf,
-                    GpuArg::Host(i) => &copies[*i],
-                })
-                .collect();
-            gpu.launch(pipeline, grid, &mut scalars, &bound)?;
-            // Launches on resident tensors only stay recorded (batched); host arrays are
-            // copied back, and their temporary buffers must outlive the launch.
-            if !hosts.is_empty() {
-                gpu.synchronize()?;
-                for (i, a) in hosts.iter().enumerate() {
-                    if written[i] {
-                        // SAFETY: as above; one slice of this memory at a time.
-                        gpu.read_buffer(&copies[i], unsafe { a.bytes_mut() })?;
+        let records = py
+            .detach(|| -> Result<Vec<Vec<u8>>, tm_runtime::RuntimeError> {
+                let copies = hosts
+                    .iter()
+                    // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+                    .map(|a| gpu.buffer_from_bytes(unsafe { a.bytes() }))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let bound: Vec<&tm_runtime::GpuBuffer> = sources
+                    .iter()
+                    .map(|s| match s {
+                        GpuArg::Resident(buf) => buf,
+                        GpuArg::Host(i) => &copies[*i],
+                    })
+                    .collect();
+                gpu.launch(pipeline, grid, &mut scalars, &bound)?;
+                // Launches on resident tensors only stay recorded (batched); host arrays are
+                // copied back, and their temporary buffers must outlive the launch.
+                if !hosts.is_empty() {
+                    gpu.synchronize()?;
+                    for (i, a) in hosts.iter().enumerate() {
+                        if written[i] {
+                            // SAFETY: as above; one slice of this memory at a time.
+                            gpu.read_buffer(&copies[i], unsafe { a.bytes_mut() })?;
+                        }
                     }
                 }
+                // Debug records wait for the launch: prints are not a fast path.
+                if abi.debug.is_some() {
+                    return gpu.take_debug_output(pipeline);
+                }
+                Ok(Vec::new())
+            })
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        debug_lines(abi, &records)
+    }
+
+    /// The print lines of a launch's debug buffers (`tm_core::debug`), a line saying how many
+    /// records were dropped, and the first failed assert as the interpreter reports it.
+    #[cfg(any(feature = "gpu", feature = "emu"))]
+    fn debug_lines(abi: &KernelAbi, buffers: &[Vec<u8>]) -> PyResult<Vec<String>> {
+        let Some(info) = &abi.debug else {
+            return Ok(Vec::new());
+        };
+        let mut lines = Vec::new();
+        let mut failure = None;
+        for b in buffers {
+            let r = tm_core::debug::decode_debug(info, b);
+            lines.extend(r.lines.iter().cloned());
+            lines.extend(r.dropped_line(&info.kernel));
+            if failure.is_none() {
+                failure = r.assert_failure;
             }
-            Ok(())
-        })
-        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+        }
+        match failure {
+            // The prints that ran are shown before the error, as stdout has them.
+            Some(f) => {
+                Python::attach(|py| -> PyResult<()> {
+                    let sys = py.import("sys")?;
+                    let out = sys.getattr("stdout")?;
+                    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+                    out.call_method1("write", (text,))?;
+                    Ok(())
+                })?;
+                Err(PyRuntimeError::new_err(f.to_string()))
+            }
+            None => Ok(lines),
+        }
     }
 
     #[cfg(feature = "emu")]
@@ -455,33 +500,36 @@ mod with_compiler {
         check_races: bool,
         grid: [u32; 3],
         args: &[Bound<'_, PyAny>],
-    ) -> PyResult<()> {
+    ) -> PyResult<Vec<String>> {
         let mut scalars = pack::pack_scalars(abi, args)?;
         let hb = host_buffers(abi, args)?;
-        py.detach(|| -> Result<(), tm_msl_emu::EmuError> {
-            // The emulator takes one slice per binding, so each binding runs on its own copy
-            // (an array passed twice cannot give two mutable views of one memory); copies the
-            // kernel changed are written back.
-            // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
-            let mut copies: Vec<Vec<u8>> = hb
-                .of_binding
-                .iter()
-                .map(|&i| unsafe { hb.unique[i].bytes() }.to_vec())
-                .collect();
-            let mut slices: Vec<&mut [u8]> = copies.iter_mut().map(|v| v.as_mut_slice()).collect();
-            let opts = tm_msl_emu::RunOptions { check_races };
-            kernel.launch(grid, &mut scalars, &mut slices, &opts)?;
-            for (b, &i) in hb.of_binding.iter().enumerate() {
-                if abi.buffers[b].writes {
-                    // SAFETY: as above; one slice of this memory at a time.
-                    if unsafe { hb.unique[i].bytes() } != copies[b].as_slice() {
-                        unsafe { hb.unique[i].bytes_mut() }.copy_from_slice(&copies[b]);
+        let records = py
+            .detach(|| -> Result<Vec<Vec<u8>>, tm_msl_emu::EmuError> {
+                // The emulator takes one slice per binding, so each binding runs on its own copy
+                // (an array passed twice cannot give two mutable views of one memory); copies the
+                // kernel changed are written back.
+                // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
+                let mut copies: Vec<Vec<u8>> = hb
+                    .of_binding
+                    .iter()
+                    .map(|&i| unsafe { hb.unique[i].bytes() }.to_vec())
+                    .collect();
+                let mut slices: Vec<&mut [u8]> =
+                    copies.iter_mut().map(|v| v.as_mut_slice()).collect();
+                let opts = tm_msl_emu::RunOptions { check_races };
+                kernel.launch(grid, &mut scalars, &mut slices, &opts)?;
+                for (b, &i) in hb.of_binding.iter().enumerate() {
+                    if abi.buffers[b].writes {
+                        // SAFETY: as above; one slice of this memory at a time.
+                        if unsafe { hb.unique[i].bytes() } != copies[b].as_slice() {
+                            unsafe { hb.unique[i].bytes_mut() }.copy_from_slice(&copies[b]);
+                        }
                     }
                 }
-            }
-            Ok(())
-        })
-        .map_err(|e| PyRuntimeError::new_err(e.to_string()))
+                Ok(kernel.take_debug_output())
+            })
+            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+        debug_lines(abi, &records)
     }
 
     #[cfg(feature = "interp")]

@@ -37,6 +37,7 @@ fn main() {
         scalars: vec![],
         scalar_bytes: 32,
         shared_bytes: 0,
+        debug: None,
     };
     let p = dev
         .create_pipeline(&KernelCode::Wgsl(SRC.into()), &abi)

@@ -269,6 +269,7 @@ fn k(@builtin(workgroup_id) tm_group: vec3<u32>,
             scalars: vec![],
             scalar_bytes: 16,
             shared_bytes: 0,
+            debug: None,
         };
         let p = dev
             .create_pipeline(&KernelCode::Wgsl(src.into()), &abi)

@@ -313,9 +313,11 @@ fn unsupported_ops_and_types_are_errors() {
 }
 
 #[test]
-fn device_print_is_refused_on_gpu_targets_and_asserts_are_dropped() {
+fn device_print_and_assert_write_debug_records() {
+    use tm_core::debug::{DebugSiteKind, DEBUG_BUFFER_BYTES};
+    use tm_core::{ScratchBinding, ScratchKind};
     let k = "tt.func @p(%o: ptr<f32> {arg=0}, %v: f32 {arg=1}) {
-  %0 = constant {value=1} : i1
+  %0 = cmp {pred=gt} %v, %v : i1
   assert {message=\"never\"} %0 loc(0:3:5)
   print {prefix=\"v\"} %v loc(0:4:5)
   store %o, %v
@@ -323,9 +325,37 @@ fn device_print_is_refused_on_gpu_targets_and_asserts_are_dropped() {
 }";
     let f = tm_tile::parse(k).unwrap();
     for target in [Target::apple(), Target::lavapipe()] {
-        let err = lower(&f, &target, 4).unwrap_err();
-        assert!(err.message.contains("TRITON_METAL_INTERPRET=1"), "{err}");
-        assert_eq!(err.loc.line, 4);
+        let kernel = lower(&f, &target, 4).unwrap();
+        // The records go to a launcher-supplied buffer after the argument buffer.
+        assert_eq!(
+            kernel.abi.scratch,
+            [ScratchBinding {
+                kind: ScratchKind::Debug,
+                binding: 2,
+                bytes: DEBUG_BUFFER_BYTES,
+            }]
+        );
+        assert_eq!(kernel.buffers.len(), 2);
+        assert!(kernel.buffers[1].atomic && kernel.buffers[1].writes);
+        let info = kernel.abi.debug.as_ref().expect("two debug sites");
+        assert_eq!(info.kernel, "p");
+        assert_eq!(info.sites.len(), 2);
+        match &info.sites[0].kind {
+            DebugSiteKind::Assert { message, .. } => assert_eq!(message, "never"),
+            other => panic!("site 0 is {other:?}"),
+        }
+        assert_eq!(info.sites[0].operands[0].elem, ScalarType::I1);
+        match &info.sites[1].kind {
+            DebugSiteKind::Print { prefix, hex } => {
+                assert_eq!((prefix.as_str(), *hex), ("v", false))
+            }
+            other => panic!("site 1 is {other:?}"),
+        }
+        assert_eq!(info.sites[1].operands[0].elem, ScalarType::F32);
+        assert!(info.sites[1].operands[0].shape.is_empty());
+        // One reservation per site and thread, on the counter word.
+        let text = tm_simt::print(&kernel);
+        assert_eq!(text.matches("atomic_add").count(), 2, "{text}");
     }
 }
 

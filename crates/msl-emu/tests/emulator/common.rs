@@ -72,6 +72,7 @@ pub fn abi(name: &str, threads: u32, buffers: &[ScalarType], scalars: &[ScalarTy
         scalars,
         scalar_bytes: offset.div_ceil(16) * 16,
         shared_bytes: 0,
+        debug: None,
     }
 }
 

@@ -55,6 +55,7 @@ impl B {
                     scalars: Vec::new(),
                     scalar_bytes: SCALAR_HEADER_BYTES,
                     shared_bytes: 0,
+                    debug: None,
                 },
             },
             next_offset: SCALAR_HEADER_BYTES,

@@ -129,6 +129,7 @@ pub fn abi(
         scalars: slots,
         scalar_bytes: offset.next_multiple_of(16),
         shared_bytes: 0,
+        debug: None,
     }
 }
 

@@ -11,6 +11,7 @@ mod axis;
 mod bf16;
 mod control;
 mod convert;
+mod debug;
 mod dot;
 mod elementwise;
 mod fence;
@@ -94,6 +95,8 @@ pub(crate) struct Lowerer<'a> {
     /// Launcher-supplied buffers, bound after the arguments; each is also the entry of
     /// `buffers` (and `bufs`) at index `binding - 1`.
     launcher_buffers: Vec<ScratchBinding>,
+    /// Print/assert sites lowered so far (debug.rs), in site-id order.
+    debug_sites: Vec<tm_core::debug::DebugSite>,
     geo: prologue::Geometry,
     loc: Loc,
 }
@@ -145,6 +148,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         matrices: Vec::new(),
         matrix_size: 0,
         launcher_buffers: Vec::new(),
+        debug_sites: Vec::new(),
         geo: prologue::Geometry::default(),
         loc: Loc::UNKNOWN,
     };
@@ -181,6 +185,10 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         abi: KernelAbi {
             shared_bytes,
             scratch: l.launcher_buffers,
+            debug: (!l.debug_sites.is_empty()).then(|| tm_core::debug::DebugInfo {
+                kernel: f.name.clone(),
+                sites: l.debug_sites,
+            }),
             ..abi
         },
     };
@@ -470,13 +478,12 @@ impl<'a> Lowerer<'a> {
                 self.emit(Stmt::Barrier);
                 Ok(())
             }
-            // Triton itself drops device asserts unless debugging; the interpreter checks them.
-            OpKind::Assert { .. } => Ok(()),
-            // Output that silently vanished would mislead; say where it works instead.
-            OpKind::Print { .. } => Err(self.err(
-                "tl.device_print is not supported on GPU targets yet: run the kernel in the \
-                 interpreter (TRITON_METAL_INTERPRET=1) to see its output",
-            )),
+            // Asserts reach lowering only in debug mode (the compiler drops them otherwise).
+            OpKind::Assert { message } => self.lower_assert(op, &message.clone()),
+            OpKind::Print { prefix, hex } => {
+                let (prefix, hex) = (prefix.clone(), *hex);
+                self.lower_print(op, &prefix, hex)
+            }
             other => Err(self.err(format!(
                 "'{}' cannot be lowered to SIMT IR yet",
                 other.name()
@@ -495,6 +502,7 @@ impl<'a> Lowerer<'a> {
             scalars: Vec::new(),
             scalar_bytes: SCALAR_HEADER_BYTES,
             shared_bytes: 0,
+            debug: None,
         };
         let native_float = atomic::native_float_atomics(f, prov, self.target);
         let mut offset = SCALAR_HEADER_BYTES;

@@ -49,12 +49,15 @@ impl Lowerer<'_> {
     /// end of the logical grid; then the program ids the kernel uses.
     pub(super) fn grid_prologue(&mut self) -> Result<(), LowerError> {
         let mut used = [false; 3];
-        self.f.walk(|op| {
-            if let OpKind::ProgramId(a) = self.f.ops[op].kind {
+        self.f.walk(|op| match self.f.ops[op].kind {
+            OpKind::ProgramId(a) => {
                 if let Some(u) = used.get_mut(a as usize) {
                     *u = true;
                 }
             }
+            // Debug records carry all three program ids (debug.rs).
+            OpKind::Print { .. } | OpKind::Assert { .. } => used = [true; 3],
+            _ => {}
         });
         let u32t = ScalarType::U32;
         let bin = |s: &mut Self, op, a, b| s.let_(u32t, Expr::Binary(op, a, b));
