@@ -14,7 +14,7 @@ pub mod msl_library;
 mod names;
 mod types;
 pub mod wgsl;
-mod wgsl_fma;
+mod wgsl_exact;
 mod wgsl_matrix;
 
 pub use error::PrintError;

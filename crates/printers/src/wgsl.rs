@@ -65,6 +65,7 @@ struct Helpers {
     bf16: bool,
     erf: bool,
     fma: bool,
+    fmod: bool,
     from_bits: bool,
     f16_bits: bool,
     f16_to_bits: bool,
@@ -623,7 +624,7 @@ impl<'k> Wgsl<'k> {
             }
             Expr::Fma(a, b, c) | Expr::MulAdd(a, b, c) => {
                 // WGSL's fma may round the product first (lavapipe does): a fused result
-                // needs `tm_fma` (see wgsl_fma.rs); accumulations take the builtin.
+                // needs `tm_fma` (see wgsl_exact.rs); accumulations take the builtin.
                 let fused = matches!(e, Expr::Fma(..));
                 self.helpers.fma |= fused;
                 let f = if fused { "tm_fma" } else { "fma" };
@@ -947,6 +948,15 @@ impl<'k> Wgsl<'k> {
                 BinaryOp::Sub => format!("({a} - {b})"),
                 BinaryOp::Mul => format!("({a} * {b})"),
                 BinaryOp::Div | BinaryOp::DivRn => format!("({a} / {b})"),
+                // WGSL's float % rounds twice; Triton's is C's fmod (see wgsl_exact.rs).
+                BinaryOp::Rem if matches!(t, ScalarType::F32 | ScalarType::F16) => {
+                    self.helpers.fmod = true;
+                    if t == ScalarType::F32 {
+                        format!("tm_fmod({a}, {b})")
+                    } else {
+                        format!("f16(tm_fmod(f32({a}), f32({b})))")
+                    }
+                }
                 BinaryOp::Rem => format!("({a} % {b})"),
                 BinaryOp::Min => nan_pick("min", false),
                 BinaryOp::Max => nan_pick("max", false),
@@ -1368,7 +1378,10 @@ fn comment_safe(s: &str) -> String {
 
 fn helper_text(h: &Helpers, o: &mut String) {
     if h.fma {
-        o.push_str(crate::wgsl_fma::TM_FMA);
+        o.push_str(crate::wgsl_exact::TM_FMA);
+    }
+    if h.fmod {
+        o.push_str(crate::wgsl_exact::TM_FMOD);
     }
     if h.from_bits {
         o.push_str("fn tm_f32_from_bits(b: u32) -> f32 {\n    return bitcast<f32>(b);\n}\n\n");
