@@ -24,16 +24,23 @@ pub enum StdlibModule {
     Standard,
     /// `triton.language.random`: Philox and the distributions built on it.
     Random,
+    /// `triton.language.extra.libdevice`, the functions without a frontend builtin.
+    Libdevice,
 }
 
 impl StdlibModule {
-    pub const ALL: [StdlibModule; 2] = [StdlibModule::Standard, StdlibModule::Random];
+    pub const ALL: [StdlibModule; 3] = [
+        StdlibModule::Standard,
+        StdlibModule::Random,
+        StdlibModule::Libdevice,
+    ];
 
     /// The path errors inside the file are reported at.
     pub fn path(self) -> &'static str {
         match self {
             StdlibModule::Standard => "triton_metal/language/standard.py",
             StdlibModule::Random => "triton_metal/language/random.py",
+            StdlibModule::Libdevice => "triton_metal/language/extra/libdevice.py",
         }
     }
 
@@ -41,13 +48,15 @@ impl StdlibModule {
         match self {
             StdlibModule::Standard => include_str!("../stdlib/standard.py"),
             StdlibModule::Random => include_str!("../stdlib/random.py"),
+            StdlibModule::Libdevice => include_str!("../stdlib/libdevice.py"),
         }
     }
 
     /// The file, shared by every function of the module (one `Arc` per process, so the
     /// frontend's per-file caches see one file).
     pub fn file(self) -> Arc<SourceFile> {
-        static FILES: [OnceLock<Arc<SourceFile>>; 2] = [OnceLock::new(), OnceLock::new()];
+        static FILES: [OnceLock<Arc<SourceFile>>; 3] =
+            [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         FILES[self as usize]
             .get_or_init(|| SourceFile::new(self.path(), self.text(), 1))
             .clone()
@@ -56,7 +65,7 @@ impl StdlibModule {
     /// The file parsed, once per process.
     fn parsed(self) -> Result<Arc<source::Parsed>, CompileError> {
         type Cached = Result<Arc<source::Parsed>, CompileError>;
-        static PARSED: [OnceLock<Cached>; 2] = [OnceLock::new(), OnceLock::new()];
+        static PARSED: [OnceLock<Cached>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         PARSED[self as usize]
             .get_or_init(|| source::parse(&self.file()).map(Arc::new))
             .clone()
@@ -65,7 +74,7 @@ impl StdlibModule {
     /// Every `def` of the file with its free names bound, built once.
     fn functions(self) -> Result<&'static BTreeMap<String, Arc<FunctionSource>>, CompileError> {
         type Built = Result<BTreeMap<String, Arc<FunctionSource>>, CompileError>;
-        static BUILT: [OnceLock<Built>; 2] = [OnceLock::new(), OnceLock::new()];
+        static BUILT: [OnceLock<Built>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         BUILT[self as usize]
             .get_or_init(|| build_module(&self.file()))
             .as_ref()
@@ -114,7 +123,7 @@ impl StdlibFunction {
     }
 }
 
-use StdlibModule::{Random, Standard};
+use StdlibModule::{Libdevice, Random, Standard};
 
 /// `(name, module, tensor method)`. The tensor methods are Triton's `_tensor_member_fn`s.
 const PUBLIC: &[(&str, StdlibModule, bool)] = &[
@@ -149,6 +158,44 @@ const PUBLIC: &[(&str, StdlibModule, bool)] = &[
     ("randn4x", Random, false),
     ("uint_to_uniform_float", Random, false),
     ("pair_uniform_to_normal", Random, false),
+    ("signbit", Libdevice, false),
+    ("isfinitef", Libdevice, false),
+    ("copysign", Libdevice, false),
+    ("fdim", Libdevice, false),
+    ("saturatef", Libdevice, false),
+    ("round", Libdevice, false),
+    ("nearbyint", Libdevice, false),
+    ("fmod", Libdevice, false),
+    ("rcp_rn", Libdevice, false),
+    ("fast_dividef", Libdevice, false),
+    ("fast_expf", Libdevice, false),
+    ("fast_logf", Libdevice, false),
+    ("fast_log2f", Libdevice, false),
+    ("fast_log10f", Libdevice, false),
+    ("fast_exp10f", Libdevice, false),
+    ("fast_powf", Libdevice, false),
+    ("fast_sinf", Libdevice, false),
+    ("fast_cosf", Libdevice, false),
+    ("fast_tanf", Libdevice, false),
+    ("exp10", Libdevice, false),
+    ("log10", Libdevice, false),
+    ("log1p", Libdevice, false),
+    ("expm1", Libdevice, false),
+    ("cbrt", Libdevice, false),
+    ("ldexp", Libdevice, false),
+    ("hypot", Libdevice, false),
+    ("asinh", Libdevice, false),
+    ("acosh", Libdevice, false),
+    ("atanh", Libdevice, false),
+    ("erfc", Libdevice, false),
+    ("normcdf", Libdevice, false),
+    ("sinpi", Libdevice, false),
+    ("cospi", Libdevice, false),
+    ("mulhi", Libdevice, false),
+    ("popc", Libdevice, false),
+    ("clz", Libdevice, false),
+    ("brev", Libdevice, false),
+    ("ffs", Libdevice, false),
 ];
 
 fn entry(&(name, module, tensor_method): &(&'static str, StdlibModule, bool)) -> StdlibFunction {
@@ -163,7 +210,19 @@ fn entry(&(name, module, tensor_method): &(&'static str, StdlibModule, bool)) ->
 /// its builtins first: where both exist (`cdiv`, `zeros`, reductions it lowers natively),
 /// the builtin is the faster path and this one the reference.
 pub fn lookup(name: &str) -> Option<StdlibFunction> {
-    PUBLIC.iter().find(|e| e.0 == name).map(entry)
+    PUBLIC
+        .iter()
+        .find(|e| e.0 == name && e.1 != Libdevice)
+        .map(entry)
+}
+
+/// The `libdevice.<name>` function written in the Triton language, if there is one (the
+/// frontend tries its builtins first).
+pub fn libdevice(name: &str) -> Option<StdlibFunction> {
+    PUBLIC
+        .iter()
+        .find(|e| e.0 == name && e.1 == Libdevice)
+        .map(entry)
 }
 
 /// The standard-library function behind the tensor method `x.<name>(...)`, if any.

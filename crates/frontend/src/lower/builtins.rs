@@ -163,7 +163,6 @@ const LIBDEVICE_FUNCTIONS: &[(&str, Builtin)] = &[
     ("fmin", Builtin::Minimum),
     ("max", Builtin::Maximum),
     ("min", Builtin::Minimum),
-    ("mulhi", Builtin::Elementwise(EwFn::Umulhi)),
     ("umulhi", Builtin::Elementwise(EwFn::Umulhi)),
 ];
 
@@ -417,9 +416,14 @@ fn module_attribute(m: ModuleKind, name: &str, site: &Site) -> Result<Val> {
             _ => None,
         },
     };
-    if found.is_none() && m == ModuleKind::Language {
-        // Functions Triton writes in the language itself: inlined like user @jit functions.
-        if let Some(f) = crate::stdlib::lookup(name) {
+    if found.is_none() {
+        // Functions written in the language itself: inlined like user @jit functions.
+        let f = match m {
+            ModuleKind::Language => crate::stdlib::lookup(name),
+            ModuleKind::Libdevice => crate::stdlib::libdevice(name),
+            _ => None,
+        };
+        if let Some(f) = f {
             let src = f.function_source().map_err(|e| site.err(e.reason))?;
             return Ok(Val::JitFn(src));
         }
