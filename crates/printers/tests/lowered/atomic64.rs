@@ -381,3 +381,48 @@ fn the_lock_buffer_counts_against_the_buffer_limit() {
     assert_eq!(k.abi.scratch.len(), 1);
     assert_eq!(k.buffers.len(), 3);
 }
+
+/// Runs clang's preprocessor on a printed kernel (without its library include) as Metal's
+/// compiler at `version` would: whether it passes, and its messages.
+fn preprocess_msl(msl: &str, version: u32) -> (bool, String) {
+    use std::io::Write;
+    let body = msl.replace("#include <metal_stdlib>", "");
+    let mut child = std::process::Command::new("clang-19")
+        .args(["-E", "-x", "c++", "-o", "/dev/null", "-"])
+        .arg(format!("-D__METAL_VERSION__={version}"))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("clang-19 is installed in this workplace");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(body.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn metal_before_3_2_stops_at_a_clear_error_instead_of_running_unordered() {
+    let k = tm_simt::lower(&parse(SCALAR_ADD), &Target::apple(), 2).expect("lowers");
+    let msl = tm_printers::print_msl(&k).expect("prints");
+    let (ok, err) = preprocess_msl(&msl, 310);
+    assert!(
+        !ok && err.contains("need the device memory fence of Metal 3.2"),
+        "{err}"
+    );
+    let (ok, err) = preprocess_msl(&msl, 320);
+    assert!(ok, "{err}");
+    // 32-bit atomics need no lock: their fences fall back to barriers before 3.2.
+    let k32 = SCALAR_ADD.replace("i64", "i32");
+    let k = tm_simt::lower(&parse(&k32), &Target::apple(), 2).expect("lowers");
+    assert!(k.abi.scratch.is_empty());
+    let msl = tm_printers::print_msl(&k).expect("prints");
+    let (ok, err) = preprocess_msl(&msl, 310);
+    assert!(ok, "{err}");
+}
