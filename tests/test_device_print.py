@@ -254,3 +254,22 @@ def test_records_past_the_buffer_are_counted_not_lost_silently(engine):
     assert len(dropped) == 1, dropped
     assert f"{40 * 1024 - 32767} device_print/device_assert records" in dropped[0]
     assert len(got) == 32767 + 1
+
+
+@triton.jit
+def _grid3_kernel(x_ptr):
+    v = tl.program_id(0) + 10 * tl.program_id(1) + 100 * tl.program_id(2)
+    tl.device_print("v", v, tl.arange(0, 2) + v)
+
+
+def test_program_ids_of_a_3d_grid(engine):
+    x = np.zeros(1, dtype=np.int32)
+
+    def call():
+        _grid3_kernel[(2, 3, 2)](x)
+
+    got = _printed(call)
+    assert got == _oracle(call)
+    assert len(got) == 12 * 3
+    assert "pid (1, 2, 1) idx (1) v: (operand 1) 122" in got
+    assert "pid (1, 2, 1) v: (operand 0) 121" in got
