@@ -15,6 +15,7 @@ mod names;
 mod types;
 pub mod wgsl;
 mod wgsl_exact;
+mod wgsl_math;
 mod wgsl_matrix;
 
 pub use error::PrintError;

@@ -44,6 +44,7 @@ use tm_tile::{AtomicOp, BinaryOp, CmpPred, UnaryOp};
 
 use crate::literal::{bf16_bits, f32_decimal, f64_decimal, int_value, round_f16};
 use crate::types::{self, check_lanes, no_f64, operand_type, LANES};
+use crate::wgsl_math::MathFn;
 use crate::{names, wgsl_matrix, PrintError};
 
 pub fn print_wgsl(k: &Kernel) -> Result<String, PrintError> {
@@ -71,6 +72,7 @@ struct Helpers {
     f16_to_bits: bool,
     cvt: BTreeSet<ScalarType>,
     mulhi: BTreeSet<ScalarType>,
+    math: BTreeSet<MathFn>,
 }
 
 struct Wgsl<'k> {
@@ -838,26 +840,30 @@ impl<'k> Wgsl<'k> {
                 }
             }
             UnaryOp::IsNan => is_nan(t, a),
-            // Through atan2: lavapipe's own asin/acos are off by ~4e-4 (LLVM's fast
-            // approximations), its atan2 is accurate; |a| > 1 gives NaN through the sqrt.
-            // Outside [-1, 1] (and for NaN) the result is NaN, chosen on the bits: lavapipe
-            // assumes no NaNs and gives 0 for sqrt of a negative number.
-            UnaryOp::Asin | UnaryOp::Acos => {
-                let root = format!("sqrt((1.0 - {a}) * (1.0 + {a}))");
-                let value = if op == UnaryOp::Asin {
-                    format!("atan2({a}, {root})")
-                } else {
-                    format!("atan2({root}, {a})")
+            // lavapipe's own asin/acos/atan are off by up to 4e-4 and its tanh/sinh/log/log2
+            // lose relative accuracy near their zeros: our own versions (wgsl_math.rs).
+            UnaryOp::Asin
+            | UnaryOp::Acos
+            | UnaryOp::Atan
+            | UnaryOp::Tanh
+            | UnaryOp::Sinh
+            | UnaryOp::Log
+            | UnaryOp::Log2 => {
+                let f = match op {
+                    UnaryOp::Asin => MathFn::Asin,
+                    UnaryOp::Acos => MathFn::Acos,
+                    UnaryOp::Atan => MathFn::Atan,
+                    UnaryOp::Tanh => MathFn::Tanh,
+                    UnaryOp::Log => MathFn::Log,
+                    UnaryOp::Log2 => MathFn::Log2,
+                    _ => MathFn::Sinh,
                 };
-                let nan = if f32 {
-                    "bitcast<f32>(0x7fc00000u)".to_string()
+                self.helpers.math.insert(f);
+                if f32 {
+                    format!("{}({a})", f.name())
                 } else {
-                    format!("{}(bitcast<f32>(0x7fc00000u))", scalar_type(t)?)
-                };
-                format!(
-                    "select({value}, {nan}, {} || (abs({a}) > 1.0))",
-                    is_nan(t, a)
-                )
+                    format!("{}({}(f32({a})))", scalar_type(t)?, f.name())
+                }
             }
             UnaryOp::IsInf => format!(
                 "((bitcast<u32>({}) & 0x7fffffffu) == 0x7f800000u)",
@@ -868,17 +874,12 @@ impl<'k> Wgsl<'k> {
                     UnaryOp::Abs => "abs",
                     UnaryOp::Exp => "exp",
                     UnaryOp::Exp2 => "exp2",
-                    UnaryOp::Log => "log",
-                    UnaryOp::Log2 => "log2",
                     UnaryOp::Sqrt | UnaryOp::SqrtRn => "sqrt",
                     UnaryOp::Rsqrt => "inverseSqrt",
                     UnaryOp::Sin => "sin",
                     UnaryOp::Cos => "cos",
                     UnaryOp::Tan => "tan",
-                    UnaryOp::Atan => "atan",
-                    UnaryOp::Sinh => "sinh",
                     UnaryOp::Cosh => "cosh",
-                    UnaryOp::Tanh => "tanh",
                     UnaryOp::Floor => "floor",
                     UnaryOp::Ceil => "ceil",
                     UnaryOp::Rint => "round",
@@ -888,6 +889,11 @@ impl<'k> Wgsl<'k> {
                     | UnaryOp::Erf
                     | UnaryOp::Asin
                     | UnaryOp::Acos
+                    | UnaryOp::Atan
+                    | UnaryOp::Log
+                    | UnaryOp::Log2
+                    | UnaryOp::Sinh
+                    | UnaryOp::Tanh
                     | UnaryOp::IsNan
                     | UnaryOp::IsInf => "",
                 };
@@ -963,7 +969,14 @@ impl<'k> Wgsl<'k> {
                 BinaryOp::MinNan => nan_pick("min", true),
                 BinaryOp::MaxNan => nan_pick("max", true),
                 BinaryOp::Pow => format!("pow({a}, {b})"),
-                BinaryOp::Atan2 => format!("atan2({a}, {b})"),
+                BinaryOp::Atan2 => {
+                    self.helpers.math.insert(MathFn::Atan2);
+                    if t == ScalarType::F32 {
+                        format!("tm_atan2({a}, {b})")
+                    } else {
+                        format!("{}(tm_atan2(f32({a}), f32({b})))", scalar_type(t)?)
+                    }
+                }
                 BinaryOp::And
                 | BinaryOp::Or
                 | BinaryOp::Xor
@@ -1377,6 +1390,7 @@ fn comment_safe(s: &str) -> String {
 }
 
 fn helper_text(h: &Helpers, o: &mut String) {
+    crate::wgsl_math::helper_text(&h.math, o);
     if h.fma {
         o.push_str(crate::wgsl_exact::TM_FMA);
     }

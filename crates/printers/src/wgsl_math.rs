@@ -1,0 +1,296 @@
+//! f32 math functions written out for WGSL where the driver's builtin is not accurate
+//! enough. Measured on lavapipe (LLVM's fast approximations) over dense f32 grids against
+//! float64: `atan` is 3.3e-6 off near ±1 (and `atan2`, `asin`, `acos`, which we used to
+//! build on it, likewise); `tanh` and `sinh` lose all relative accuracy near 0 (~1000 and
+//! ~8000 ulp); `log` and `log2` are 1e-7 off in absolute terms near 1, i.e. ~1e5 ulp
+//! relative to their small results there. These versions are within about 2 ulp (tests/test_math_accuracy.py).
+//!
+//! Each function reduces its argument to a small interval and evaluates an odd polynomial
+//! `t + t*z*P(z)` (`z = t*t`) whose coefficients were fitted here (Lawson's weighted
+//! least-squares iteration towards the minimax relative error of `P` on the interval,
+//! in float64, then rounded to f32). Constants that are added last (pi/2, pi/4, pi) are
+//! split into a rounded f32 and its remainder so that the result is rounded once.
+//! NaN is recognised on the bits: lavapipe compiles with no-NaN assumptions, so
+//! comparisons with NaN cannot be trusted to take the NaN branch.
+
+use std::collections::BTreeSet;
+
+/// A function of this module; the printer records which ones a kernel calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum MathFn {
+    Asin,
+    Acos,
+    Atan,
+    Atan2,
+    Tanh,
+    Sinh,
+    Log,
+    Log2,
+}
+
+impl MathFn {
+    /// The helper's name in the printed kernel (arguments and result are f32).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            MathFn::Asin => "tm_asin",
+            MathFn::Acos => "tm_acos",
+            MathFn::Atan => "tm_atan",
+            MathFn::Atan2 => "tm_atan2",
+            MathFn::Tanh => "tm_tanh",
+            MathFn::Sinh => "tm_sinh",
+            MathFn::Log => "tm_log",
+            MathFn::Log2 => "tm_log2",
+        }
+    }
+}
+
+/// Rounded pi/2, pi/4, pi and what rounding left out, plus the f32 quiet NaN and checks.
+const CONSTANTS: &str = "const TM_PIO2_HI: f32 = 1.5707963705062866f;
+const TM_PIO2_LO: f32 = -4.371139000186241e-8f;
+const TM_PIO4_HI: f32 = 0.7853981852531433f;
+const TM_PIO4_LO: f32 = -2.1855695000931204e-8f;
+const TM_PI_HI: f32 = 3.1415927410125732f;
+const TM_PI_LO: f32 = -8.742278000372482e-8f;
+
+fn tm_is_nan32(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u;
+}
+
+fn tm_with_sign_of(r: f32, s: f32) -> f32 {
+    return bitcast<f32>((bitcast<u32>(r) & 0x7fffffffu) | (bitcast<u32>(s) & 0x80000000u));
+}
+
+";
+
+/// asin(t) for |t| <= 1/2 given z = t*t; relative error of P below 4e-7 on [0, 1/4], which
+/// the factor z*P(z) <= 0.05 shrinks below 2e-8 in the result.
+const ASIN_CORE: &str = "fn tm_asin_core(t: f32, z: f32) -> f32 {
+    let p = 0.16666673f + z * (0.07498813f + z * (0.045009866f + z * (0.02649955f + z * 0.03819597f)));
+    return t + t * z * p;
+}
+
+";
+
+/// atan(t) for |t| <= 1/2; P's relative error is below 2e-8.
+const ATAN_CORE: &str = "fn tm_atan_core(t: f32) -> f32 {
+    let z = t * t;
+    let p = -0.33333334f + z * (0.1999989f + z * (-0.14280142f + z * (0.11010151f + z * (-0.082490556f + z * 0.04245927f))));
+    return t + t * z * p;
+}
+
+// atan of a >= 0 (not NaN): beyond tan(3pi/8) through pi/2 - atan(1/a), in between through
+// pi/4 - atan((1 - a) / (1 + a)), from 1/2 up, where 1 - a is exact.
+fn tm_atan_pos(a: f32) -> f32 {
+    if (a > 2.4142137f) {
+        return TM_PIO2_HI - (tm_atan_core(1.0f / a) - TM_PIO2_LO);
+    }
+    if (a > 0.5f) {
+        return TM_PIO4_HI - (tm_atan_core((1.0f - a) / (1.0f + a)) - TM_PIO4_LO);
+    }
+    return tm_atan_core(a);
+}
+
+";
+
+/// Above 1/2, asin(a) = pi/2 - 2 asin(sqrt((1 - a) / 2)), where 1 - a is exact.
+const ASIN: &str = "fn tm_asin(x: f32) -> f32 {
+    if (tm_is_nan32(x) || abs(x) > 1.0f) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let a = abs(x);
+    var r: f32;
+    if (a <= 0.5f) {
+        r = tm_asin_core(a, a * a);
+    } else {
+        let z = (1.0f - a) * 0.5f;
+        r = TM_PIO2_HI - (2.0f * tm_asin_core(sqrt(z), z) - TM_PIO2_LO);
+    }
+    return tm_with_sign_of(r, x);
+}
+
+";
+
+/// acos(x) = pi/2 - asin(x) near 0; beyond, 2 asin(sqrt((1 - |x|) / 2)), taken from pi for
+/// negative x.
+const ACOS: &str = "fn tm_acos(x: f32) -> f32 {
+    if (tm_is_nan32(x) || abs(x) > 1.0f) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let a = abs(x);
+    if (a <= 0.5f) {
+        return TM_PIO2_HI - (tm_asin_core(x, x * x) - TM_PIO2_LO);
+    }
+    let z = (1.0f - a) * 0.5f;
+    let r = 2.0f * tm_asin_core(sqrt(z), z);
+    if (x < 0.0f) {
+        return TM_PI_HI - (r - TM_PI_LO);
+    }
+    return r;
+}
+
+";
+
+const ATAN: &str = "fn tm_atan(x: f32) -> f32 {
+    if (tm_is_nan32(x)) {
+        return x;
+    }
+    return tm_with_sign_of(tm_atan_pos(abs(x)), x);
+}
+
+";
+
+/// The angle of the smaller over the larger magnitude (in [0, 1], so no overflow), moved to
+/// its octant; zeros and infinities follow C's atan2 (the signs of zero included).
+const ATAN2: &str = "fn tm_atan2(y: f32, x: f32) -> f32 {
+    if (tm_is_nan32(x) || tm_is_nan32(y)) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let ax = abs(x);
+    let ay = abs(y);
+    let mx = max(ax, ay);
+    let mn = min(ax, ay);
+    var t = 0.0f;
+    if (bitcast<u32>(mn) == 0x7f800000u) {
+        t = 1.0f;
+    } else if (mx > 0.0f) {
+        t = mn / mx;
+    }
+    var r = tm_atan_pos(t);
+    if (ay > ax) {
+        r = TM_PIO2_HI - (r - TM_PIO2_LO);
+    }
+    if ((bitcast<u32>(x) & 0x80000000u) != 0u) {
+        r = TM_PI_HI - (r - TM_PI_LO);
+    }
+    return tm_with_sign_of(r, y);
+}
+
+";
+
+/// tanh: a polynomial below 0.55 (P's relative error below 5e-8); above, 1 - 2/(e^2a + 1),
+/// which reaches 1 (through e^2a = inf) without a NaN.
+const TANH: &str = "fn tm_tanh(x: f32) -> f32 {
+    if (tm_is_nan32(x)) {
+        return x;
+    }
+    let a = abs(x);
+    var r: f32;
+    if (a < 0.55f) {
+        let z = a * a;
+        r = a + a * z * (-0.33333331f + z * (0.13333124f + z * (-0.05391063f + z * (0.021314675f + z * (-0.006617993f)))));
+    } else {
+        r = 1.0f - 2.0f / (exp(2.0f * a) + 1.0f);
+    }
+    return tm_with_sign_of(r, x);
+}
+
+";
+
+/// sinh: a polynomial below 1, where (e^x - e^-x)/2 cancels; the builtin beyond.
+const SINH: &str = "fn tm_sinh(x: f32) -> f32 {
+    if (tm_is_nan32(x)) {
+        return x;
+    }
+    let a = abs(x);
+    if (a < 1.0f) {
+        let z = a * a;
+        let r = a + a * z * (0.16666667f + z * (0.008333353f + z * (0.00019832811f + z * 2.846982e-6f)));
+        return tm_with_sign_of(r, x);
+    }
+    return sinh(x);
+}
+
+";
+
+/// log of a finite x > 0 as (k, log(m)) with x = m 2^k, m in [sqrt(1/2), sqrt(2)):
+/// log(m) = 2 atanh(s), s = f/(2 + f) with f = m - 1 exact (|s| <= 0.172), computed as
+/// f - s (f - 2 z P(z)) (as 2s = f - s f) so that the exact f leads. Subnormal x is
+/// taken from its integer bits (drivers may flush it in arithmetic).
+const LOG_REDUCE: &str = "fn tm_log_reduce(x: f32) -> vec2<f32> {
+    var u = bitcast<u32>(x);
+    var k = -127;
+    if (u < 0x00800000u) {
+        u = bitcast<u32>(f32(u));
+        k = -276;
+    }
+    k = k + i32(u >> 23u);
+    var m = bitcast<f32>((u & 0x7fffffu) | 0x3f800000u);
+    if (m > 1.4142135f) {
+        m = m * 0.5f;
+        k = k + 1;
+    }
+    let f = m - 1.0f;
+    let s = f / (2.0f + f);
+    let z = s * s;
+    let p = 0.33333343f + z * (0.19992864f + z * 0.14865863f);
+    return vec2<f32>(f32(k), f - s * (f - 2.0f * z * p));
+}
+
+// NaN for NaN and negative x (-0 excepted), -inf for zeros, +inf for +inf; else 0.
+fn tm_log_special(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    if ((u & 0x7fffffffu) == 0u) {
+        return bitcast<f32>(0xff800000u);
+    }
+    if (u == 0x7f800000u) {
+        return x;
+    }
+    return bitcast<f32>(0x7fc00000u);
+}
+
+";
+
+/// k ln2 + log(m), ln2 split so that k * ln2_hi is exact.
+const LOG: &str = "fn tm_log(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    if (u >= 0x7f800000u || u == 0u) {
+        return tm_log_special(x);
+    }
+    let r = tm_log_reduce(x);
+    return r.x * 0.693145751953125f + (r.y + r.x * 1.4286068e-6f);
+}
+
+";
+
+const LOG2: &str = "fn tm_log2(x: f32) -> f32 {
+    let u = bitcast<u32>(x);
+    if (u >= 0x7f800000u || u == 0u) {
+        return tm_log_special(x);
+    }
+    let r = tm_log_reduce(x);
+    return r.x + r.y * 1.442695f;
+}
+
+";
+
+/// Appends the text of the functions in `used`, and of what they call, to `o`.
+pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
+    if used.is_empty() {
+        return;
+    }
+    let has = |f: MathFn| used.contains(&f);
+    o.push_str(CONSTANTS);
+    if has(MathFn::Asin) || has(MathFn::Acos) {
+        o.push_str(ASIN_CORE);
+    }
+    if has(MathFn::Atan) || has(MathFn::Atan2) {
+        o.push_str(ATAN_CORE);
+    }
+    if has(MathFn::Log) || has(MathFn::Log2) {
+        o.push_str(LOG_REDUCE);
+    }
+    for (f, text) in [
+        (MathFn::Asin, ASIN),
+        (MathFn::Acos, ACOS),
+        (MathFn::Atan, ATAN),
+        (MathFn::Atan2, ATAN2),
+        (MathFn::Tanh, TANH),
+        (MathFn::Sinh, SINH),
+        (MathFn::Log, LOG),
+        (MathFn::Log2, LOG2),
+    ] {
+        if has(f) {
+            o.push_str(text);
+        }
+    }
+}
