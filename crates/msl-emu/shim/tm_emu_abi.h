@@ -46,6 +46,9 @@ TM_EMU_HIDDEN void tm_emu_barrier(unsigned line);
 TM_EMU_HIDDEN void tm_emu_simd(const char *name, unsigned line, const void *in, unsigned in_size,
                                void *out, unsigned out_size, tm_emu_combine_fn combine);
 TM_EMU_HIDDEN void tm_emu_tg_register(void *storage, unsigned long bytes);
+// A switch point after every atomic operation: the fiber stays runnable and the others of
+// its group run first, so that updates of shared memory interleave as on a GPU.
+TM_EMU_HIDDEN void tm_emu_yield(void);
 TM_EMU_HIDDEN unsigned tm_emu_tid(void);
 TM_EMU_HIDDEN unsigned tm_emu_threads_per_group(void);
 // Stops the launch with a message. From a kernel thread it does not return.

@@ -1,9 +1,12 @@
 // The fiber runtime of the MSL emulator. Threadgroups run one after another on the calling
 // OS thread; the threads of one threadgroup are cooperative fibers that run until they reach
-// a synchronisation point (threadgroup_barrier, a simd operation) or return. When no fiber
-// can run, the scheduler releases whatever is complete (a simdgroup whose lanes all wait at
-// the same simd operation, a threadgroup whose threads all wait at the same barrier) or, if
-// nothing is, reports the state of every thread instead of hanging.
+// a synchronisation point (threadgroup_barrier, a simd operation) or return, and step aside
+// after every atomic operation (so that the other threads' atomics come in between, as
+// they do on a GPU: a spin lock is then really contended, and a thread spinning on it lets
+// the holder go on). When no fiber can run, the scheduler releases whatever is complete (a
+// simdgroup whose lanes all wait at the same simd operation, a threadgroup whose threads all
+// wait at the same barrier) or, if nothing is, reports the state of every thread instead of
+// hanging; a group that keeps stepping aside without finishing is reported too.
 //
 // Because all fibers of a group share one OS thread, `static` storage in the kernel function
 // is shared by them: that is how threadgroup arrays are emulated (the emulator rewrites
@@ -61,6 +64,10 @@ unsigned char g_poison = 0xff;
 tm_emu_args g_args;
 Fiber *g_current = nullptr;
 bool g_failed = false;
+// Atomic operations the current group has stepped aside after; past kMaxYields a thread is
+// taken to spin forever (a lock never released, a flag never set).
+unsigned long g_yields = 0;
+constexpr unsigned long kMaxYields = 1ul << 26;
 // 1: the threads could not all make progress; 3: tm_emu_fail.
 int g_fail_code = 0;
 char g_message[1024];
@@ -279,6 +286,7 @@ bool release_simdgroups(unsigned tpg) {
 
 // 0: the group completed; 1: a thread failed or the threads cannot all make progress.
 int run_group(unsigned tpg, bool reverse) {
+  g_yields = 0;
   for (unsigned r = 0; r < g_region_count; r++)
     memset(g_regions[r].p, g_poison, g_regions[r].n);
   for (unsigned t = 0; t < tpg; t++)
@@ -295,13 +303,17 @@ int run_group(unsigned tpg, bool reverse) {
       continue;
     if (g_failed)
       return 1;
-    unsigned done = 0, at_barrier = 0;
+    unsigned done = 0, at_barrier = 0, runnable = 0;
     for (unsigned t = 0; t < tpg; t++) {
       done += g_fibers[t].state == Done;
       at_barrier += g_fibers[t].state == AtBarrier;
+      runnable += g_fibers[t].state == Runnable;
     }
     if (done == tpg)
       return 0;
+    // Threads that stepped aside after an atomic go on in the next round.
+    if (runnable)
+      continue;
     if (at_barrier == tpg) {
       bool same = true;
       for (unsigned t = 1; t < tpg; t++)
@@ -356,6 +368,17 @@ void tm_emu_simd(const char *name, unsigned line, const void *in, unsigned in_si
   to_scheduler();
   if (out_size)
     memcpy(out, x.out[lane], out_size);
+}
+
+void tm_emu_yield(void) {
+  if (!g_current)
+    return;
+  if (++g_yields > kMaxYields) {
+    tm_emu_fail("the threadgroup keeps doing atomic operations without finishing (a thread "
+                "spinning on a lock that is never released?)");
+    return;
+  }
+  to_scheduler();
 }
 
 void tm_emu_tg_register(void *storage, unsigned long bytes) {
