@@ -4,10 +4,9 @@ that the emulator runs every case (the suite samples its emulator cases).
 
 Values carry across the 32-bit halves on every update, so an emulation that lost a word,
 or let two updates of one element interleave, gives a wrong total or repeated old values.
-On the emulator threads never interleave inside a critical section (its fibers switch only
-at barriers and simd operations), so there these tests check the data path and that locks
-are released (a lock left taken makes the next acquire spin forever); real contention is
-exercised on GPUs."""
+The emulator's fibers step aside after every atomic operation, so inside one threadgroup
+the lock is contended for real (threadgroups run one after another there); a lock left
+taken is reported as a thread that spins forever."""
 
 import numpy as np
 import pytest
