@@ -271,7 +271,14 @@ impl<'k> Msl<'k> {
     fn finish(self) -> Result<String, PrintError> {
         let k = self.k;
         let mut o = String::new();
-        o.push_str("#include <metal_stdlib>\nusing namespace metal;\n\n");
+        o.push_str("#include <metal_stdlib>\n");
+        // Metal compiles with fast math unless told otherwise (wgpu's passthrough sets no
+        // options): NaN and inf checks may be folded and sums reassociated, which Triton's
+        // semantics (and the emulator, built with one rounding per operation) do not allow.
+        // Metal 3.2 lets the source ask for IEEE arithmetic; older compilers keep their
+        // default, a limit the README states.
+        o.push_str("#if __METAL_VERSION__ >= 320\n#pragma METAL fp math_mode(safe)\n#endif\n");
+        o.push_str("using namespace metal;\n\n");
         helper_text(&self.helpers, &mut o);
         let _ = writeln!(o, "kernel void {}(", k.abi.entry);
         o.push_str("    constant uchar *tm_scalars [[buffer(0)]],\n");
