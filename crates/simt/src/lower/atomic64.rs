@@ -22,8 +22,10 @@
 //! ```
 //!
 //! Both sides of that branch finish before the loop goes round again, so the winner's
-//! critical section and release always run. (A critical section after the loop would wait
-//! for the losers to leave the loop, which they never do.)
+//! critical section and release always run. (With `while (cas(lock, 0, 1) != 0) {}`
+//! followed by the critical section, the winner would wait at the end of the loop for the
+//! losers, who spin until it releases: a deadlock on hardware without independent thread
+//! scheduling.)
 //!
 //! Ordering: the data words are read and written with 32-bit relaxed atomics (all Metal
 //! has on device memory), so each access reaches the coherent memory level; the order
