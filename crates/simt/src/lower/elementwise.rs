@@ -141,6 +141,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn lower_elementwise(&mut self, op: OpId) -> Result<(), LowerError> {
+        if self.lower_f16_bits(op)? {
+            return Ok(());
+        }
         let o = &self.f.ops[op];
         let kind = o.kind.clone();
         let res = o.results[0];

@@ -2,7 +2,8 @@
 //! `if` on its mask. A thread's run of contiguous elements becomes one vector access when
 //! the axis facts prove the run contiguous in memory, aligned to the vector, and under one
 //! mask value. On targets that are not byte addressable, 8/16-bit data (and i1, stored as
-//! bytes) is reached through u32 words: shifts and masks to read, atomic and/or to write.
+//! bytes) is reached through u32 words: shifts and masks to read, atomic and/or to write;
+//! so is f16 data whose bits must survive (f16bits.rs), moved as u16 bits.
 
 use tm_core::ScalarType;
 use tm_tile::{AtomicOp, BinaryOp, OpId, ValueId};
@@ -80,10 +81,26 @@ impl Lowerer<'_> {
         (word, shift)
     }
 
+    /// The type one element moves as: f16 in u32 words moves as its 16 bits (f16bits.rs),
+    /// so `load_elem` / `store_elem` take and give a u16 there.
+    fn word_elem(info: &super::BufInfo) -> ScalarType {
+        if info.pointee == ScalarType::F16 && info.word_bits.is_some() {
+            ScalarType::U16
+        } else {
+            info.pointee
+        }
+    }
+
+    /// Whether buffer `buf` holds f16 in u32 words (loads and stores move bits).
+    fn f16_in_words(&self, buf: u32) -> bool {
+        let info = &self.bufs[buf as usize];
+        info.pointee == ScalarType::F16 && info.word_bits.is_some()
+    }
+
     /// `dst = buffer[index]` for one element.
     fn load_elem(&mut self, dst: LocalId, buf: u32, index: Operand) {
         let info = self.bufs[buf as usize].clone();
-        let ty = info.pointee;
+        let ty = Self::word_elem(&info);
         let read = |s: &mut Self, index: Operand, ty: ScalarType| -> Operand {
             if info.atomic {
                 // An atomic buffer is read atomically: or with 0 (adding -0.0 to floats)
@@ -147,7 +164,7 @@ impl Lowerer<'_> {
     /// `buffer[index] = value` for one element (`value` has the pointee type).
     fn store_elem(&mut self, buf: u32, index: Operand, value: Operand) {
         let info = self.bufs[buf as usize].clone();
-        let ty = info.pointee;
+        let ty = Self::word_elem(&info);
         match info.word_bits {
             None => {
                 let value = if ty.is_bool() {
@@ -221,7 +238,16 @@ impl Lowerer<'_> {
             None
         };
         let buf = self.buf_of(&ptr)?;
-        let ty = self.reg_ty(res)?;
+        let in_words = self.f16_in_words(buf);
+        // Loads from f16 word buffers give the bits (the twin) and the f16 made from them.
+        let (ty, other) = match other {
+            Some(_) if in_words => {
+                let i = if has_mask { 2 } else { 1 };
+                (ScalarType::U16, Some(self.bits_operand(op, i)?))
+            }
+            _ if in_words => (ScalarType::U16, other),
+            _ => (self.reg_ty(res)?, other),
+        };
         let map = match self.asg.layout(res) {
             Some(l) => Some(self.map(l, &self.f.ty(res).shape)?),
             None => None,
@@ -273,6 +299,15 @@ impl Lowerer<'_> {
         if map.is_none() {
             regs[0] = self.uniform_scalar_load(buf, regs[0], ty)?;
         }
+        if in_words {
+            let f16 = SType::scalar(ScalarType::F16);
+            let values = regs
+                .iter()
+                .map(|&b| self.let_(ScalarType::F16, Expr::Bitcast(b, f16)))
+                .collect();
+            self.set_twin(res, regs);
+            return self.define(res, values, None);
+        }
         self.define(res, regs, None)
     }
 
@@ -290,6 +325,13 @@ impl Lowerer<'_> {
         let buf = self.buf_of(&ptr)?;
         let ty = self.bufs[buf as usize].pointee;
         let vty = self.reg_ty(o.operands[1])?;
+        // f16 word buffers store the value's bits: its twin's where it has one.
+        let (val, vty, ty) = if self.f16_in_words(buf) && vty == ScalarType::F16 {
+            (self.bits_operand(op, 1)?, ScalarType::U16, ScalarType::U16)
+        } else {
+            (val, vty, ty)
+        };
+        let to_bits = self.f16_in_words(buf) && ty == ScalarType::F16;
         let shape = self.f.ty(ptr_v).shape.clone();
         let (map, owner) = match self.asg.layout(ptr_v) {
             Some(_) => {
@@ -311,7 +353,15 @@ impl Lowerer<'_> {
         for start in (0..n).step_by(g) {
             let (body, ()) = self.nested(|s| {
                 let vals: Vec<Operand> = (start..start + g)
-                    .map(|j| s.cast(val.reg(j), vty, ty))
+                    .map(|j| {
+                        let v = s.cast(val.reg(j), vty, ty);
+                        if to_bits {
+                            let u16 = SType::scalar(ScalarType::U16);
+                            s.let_(ScalarType::U16, Expr::Bitcast(v, u16))
+                        } else {
+                            v
+                        }
+                    })
                     .collect();
                 if g > 1 {
                     let vec = s.let_v(SType::vector(ty, g as u8), Expr::Vector(vals));

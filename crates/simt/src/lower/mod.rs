@@ -14,6 +14,7 @@ mod convert;
 mod debug;
 mod dot;
 mod elementwise;
+mod f16bits;
 mod fence;
 mod matrix;
 mod memory;
@@ -99,6 +100,7 @@ pub(crate) struct Lowerer<'a> {
     debug_sites: Vec<tm_core::debug::DebugSite>,
     geo: prologue::Geometry,
     loc: Loc,
+    f16_bits: f16bits::F16Bits,
 }
 
 /// Lower a Tile IR function for a target, with `num_warps` simdgroups per program.
@@ -151,6 +153,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         debug_sites: Vec::new(),
         geo: prologue::Geometry::default(),
         loc: Loc::UNKNOWN,
+        f16_bits: f16bits::analyze(f, &prov, target),
     };
     let abi = l.params(&prov)?;
     l.in_prologue(|l| {
@@ -515,8 +518,10 @@ impl<'a> Lowerer<'a> {
                 tm_tile::Elem::Ptr(s) => {
                     self.check_type(s)?;
                     let b = self.bufs.len() as u32;
-                    // bf16 data too: WGSL storage has no 16-bit type.
-                    let small = s.bits() < 32 && (s.is_int() || s == ScalarType::BF16);
+                    // bf16 data too: WGSL storage has no 16-bit type; f16 data where its
+                    // bits must survive (f16bits.rs).
+                    let small = (s.bits() < 32 && (s.is_int() || s == ScalarType::BF16))
+                        || self.f16_words(i);
                     let word_bits = (!self.target.byte_addressable && small).then(|| {
                         if s.is_bool() {
                             8
