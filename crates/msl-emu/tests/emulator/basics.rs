@@ -282,34 +282,40 @@ fn math_functions_follow_libm() {
 
 #[test]
 fn compiled_kernels_are_cached_on_disk() {
+    // A cache directory of its own: the shared one gains files from tests running beside
+    // this one. Whether the second compile ran clang is read from the files, not a clock.
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("msl-emu-cache-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let emu = tm_msl_emu::Emulator::with_cache_dir(&dir).expect("clang-19 is installed");
     let src = msl(
         "cached",
         &["float"],
         &format!("{PROLOGUE}\n  b0[tm_tid] = 7.0f; // unique: cache test"),
     );
     let abi = abi("cached", 32, &[F32], &[]);
-    let count_so = || {
-        std::fs::read_dir(emulator().cache_dir())
+    let objects = || {
+        let mut v: Vec<(std::path::PathBuf, std::time::SystemTime)> = std::fs::read_dir(&dir)
             .unwrap()
-            .filter(|e| {
-                e.as_ref()
-                    .unwrap()
-                    .path()
-                    .extension()
-                    .is_some_and(|x| x == "so")
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "so"))
+            .map(|p| {
+                let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+                (p, t)
             })
-            .count()
+            .collect();
+        v.sort();
+        v
     };
-    compile(&src, &abi);
-    let before = count_so();
-    let start = std::time::Instant::now();
-    let k = compile(&src, &abi);
-    assert!(
-        start.elapsed().as_millis() < 500,
-        "second compile took {:?}",
-        start.elapsed()
+    emu.compile(&src, &abi).unwrap();
+    let before = objects();
+    assert!(!before.is_empty(), "nothing cached in {}", dir.display());
+    let k = emu.compile(&src, &abi).unwrap();
+    assert_eq!(
+        objects(),
+        before,
+        "the second compile rebuilt or added objects"
     );
-    assert_eq!(count_so(), before);
     let mut out = vec![0u8; 128];
     run(
         &k,
@@ -320,6 +326,8 @@ fn compiled_kernels_are_cached_on_disk() {
     )
     .unwrap();
     assert_eq!(f32s(&out), vec![7.0; 32]);
+    drop(k);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
