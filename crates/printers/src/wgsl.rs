@@ -64,7 +64,6 @@ pub fn print_wgsl(k: &Kernel) -> Result<String, PrintError> {
 struct Helpers {
     f16: bool,
     bf16: bool,
-    erf: bool,
     fma: bool,
     fmod: bool,
     from_bits: bool,
@@ -832,7 +831,7 @@ impl<'k> Wgsl<'k> {
             UnaryOp::Neg => format!("(-{a})"),
             UnaryOp::Not => return Err(PrintError::unsupported("bitwise not on floats")),
             UnaryOp::Erf => {
-                self.helpers.erf = true;
+                self.helpers.math.insert(MathFn::Erf);
                 if f32 {
                     format!("tm_erf({a})")
                 } else {
@@ -1456,22 +1455,6 @@ fn tm_f32_to_bf16(f: f32) -> u32 {
         return (u >> 16u) | 0x40u;
     }
     return (u + 0x7fffu + ((u >> 16u) & 1u)) >> 16u;
-}
-
-",
-        );
-    }
-    if h.erf {
-        o.push_str(
-            "fn tm_erf(x: f32) -> f32 {
-    let a = abs(x);
-    if (a < 0.5f) {
-        let x2 = x * x;
-        return x * (1.1283791671f + x2 * (-0.3761263890f + x2 * (0.1128379167f + x2 * (-0.0268661706f + x2 * (0.0052239776f + x2 * (-0.0008548327f))))));
-    }
-    let t = 1.0f / (1.0f + 0.3275911f * a);
-    let y = 1.0f - t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f)))) * exp(-a * a);
-    return select(y, -y, x < 0.0f);
 }
 
 ",
