@@ -188,3 +188,16 @@ def test_scalar_bitcast_store(engine):
         z = np.zeros(1, dtype=np.uint16)
         scalar_bits[(1,)](z.view(np.float16), x)
         assert z[0] == p, hex(int(z[0]))
+
+
+@triton.jit
+def scalar_f16_to_int(Z, X):
+    tl.store(Z, tl.load(X).to(tl.int16, bitcast=True))
+
+
+def test_scalar_f16_load_to_int(engine):
+    for p in (0x7C01, 0xFE01, 0x8000, 0x0001):
+        x = np.array([p], dtype=np.uint16).view(np.float16)
+        z = np.zeros(1, dtype=np.int16)
+        scalar_f16_to_int[(1,)](z, x)
+        assert z.view(np.uint16)[0] == p, hex(int(z.view(np.uint16)[0]))
