@@ -135,7 +135,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                 let (file, line, col, source_line) = self.where_of(self.f.ops[op].loc);
                 let buffer = ptrs
                     .get(lane)
-                    .and_then(|p| self.buffer_names.get(p.buf as usize))
+                    .and_then(|p| self.buffer_names.get(p.param as usize))
                     .cloned()
                     .unwrap_or_default();
                 Box::new(InterpError::OutOfBounds {
@@ -408,6 +408,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                     .zip(&offs)
                     .map(|(p, &o)| Ptr {
                         buf: p.buf,
+                        param: p.param,
                         off: p.off.wrapping_add(o),
                     })
                     .collect();
@@ -544,6 +545,7 @@ impl<'f, 'm> Exec<'f, 'm> {
                     }
                     out.push(Ptr {
                         buf: p.buf,
+                        param: p.param,
                         off: bytes / ts,
                     });
                 }

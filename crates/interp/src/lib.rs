@@ -44,6 +44,10 @@ pub enum ArgValue<'a> {
         data: &'a mut [u8],
         elem: ScalarType,
     },
+    /// The buffer of an earlier argument (by index), passed again: the program sees one
+    /// memory through both parameters, as a GPU does when one array is bound twice. The
+    /// element type is this parameter's pointee; the shared bytes must hold whole elements.
+    SameBufferAs(usize),
     Scalar(ScalarValue),
     /// An argument the kernel was specialized on (a constexpr, an integer equal to 1): it
     /// has no parameter.
@@ -70,7 +74,9 @@ pub struct RunReport {
     pub programs: u64,
 }
 
-/// Runs `f` over `grid`, reading and writing the buffers in `args`.
+/// Runs `f` over `grid`, reading and writing the buffers in `args`. An array passed to
+/// several pointer parameters is given once as `Buffer` and then as `SameBufferAs`: giving
+/// two copies instead would let each parameter see only its own writes.
 // The error is returned by value: the public contract names `InterpError` itself, and one
 // error per run costs nothing.
 #[allow(clippy::result_large_err)]
@@ -84,7 +90,9 @@ pub fn run(
         kernel: f.name.clone(),
         reason,
     };
-    // Pointers name their buffer by argument index; every parameter gets its initial value.
+    let roots = buffer_roots(args).map_err(arg_err)?;
+    // Pointers name their buffer by the index of the argument that holds its bytes, so
+    // aliases compare equal and share memory; every parameter gets its initial value.
     let mut names = vec![String::new(); args.len()];
     let mut initial: Vec<(tm_tile::ValueId, Tile)> = Vec::new();
     for p in &f.params {
@@ -104,6 +112,30 @@ pub fn run(
             )));
         }
         let tile = match (ty.elem, arg) {
+            (Elem::Ptr(pointee), ArgValue::SameBufferAs(_)) => {
+                let root = roots[i].unwrap_or(i);
+                let len = match &args[root] {
+                    ArgValue::Buffer { data, .. } => data.len(),
+                    _ => 0,
+                };
+                if len % pointee.size_bytes() as usize != 0 {
+                    return Err(arg_err(format!(
+                        "buffer for `{}` (shared with argument {root}) is not a whole number of {pointee} elements",
+                        p.name
+                    )));
+                }
+                names[i] = p.name.clone();
+                Tile::new(
+                    vec![],
+                    ty.elem,
+                    Data::Ptr(vec![Ptr {
+                        buf: root as u32,
+                        param: i as u32,
+                        off: 0,
+                    }]),
+                )
+            }
+
             (Elem::Ptr(pointee), ArgValue::Buffer { data, elem }) => {
                 if elem.size_bytes() != pointee.size_bytes() {
                     return Err(arg_err(format!(
@@ -123,6 +155,7 @@ pub fn run(
                     ty.elem,
                     Data::Ptr(vec![Ptr {
                         buf: i as u32,
+                        param: i as u32,
                         off: 0,
                     }]),
                 )
@@ -137,7 +170,7 @@ pub fn run(
                     "parameter `{}` of type {ty} cannot take {}",
                     p.name,
                     match other {
-                        ArgValue::Buffer { .. } => "a buffer",
+                        ArgValue::Buffer { .. } | ArgValue::SameBufferAs(_) => "a buffer",
                         ArgValue::Scalar(_) => "a scalar",
                         ArgValue::Absent => "an absent (specialized) argument",
                     }
@@ -172,4 +205,25 @@ pub fn run(
         prints: std::mem::take(&mut ex.prints),
         programs,
     })
+}
+
+/// For each argument, the index of the `Buffer` argument holding its bytes when it is a
+/// `SameBufferAs` (chains resolved), or why the reference is invalid.
+fn buffer_roots(args: &[ArgValue<'_>]) -> Result<Vec<Option<usize>>, String> {
+    let mut roots: Vec<Option<usize>> = vec![None; args.len()];
+    for (i, a) in args.iter().enumerate() {
+        if let ArgValue::SameBufferAs(j) = *a {
+            // Only earlier arguments: references then cannot form a cycle.
+            let root = match args.get(j) {
+                _ if j >= i => None,
+                Some(ArgValue::Buffer { .. }) => Some(j),
+                Some(ArgValue::SameBufferAs(_)) => roots[j],
+                _ => None,
+            };
+            roots[i] = Some(root.ok_or_else(|| {
+                format!("argument {i} shares the buffer of argument {j}, which is not an earlier buffer argument")
+            })?);
+        }
+    }
+    Ok(roots)
 }

@@ -22,7 +22,8 @@ pub enum MemFault {
 }
 
 pub struct Memory<'a> {
-    /// Indexed by kernel argument index; `None` for non-buffer arguments.
+    /// Indexed by kernel argument index; `None` for non-buffer arguments and for arguments
+    /// sharing an earlier one's buffer (their pointers name that argument).
     pub bufs: Vec<Option<&'a mut [u8]>>,
 }
 

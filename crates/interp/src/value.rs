@@ -11,7 +11,10 @@ use tm_tile::Elem;
 /// out-of-range address is reported as the index the kernel computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ptr {
+    /// The argument holding the bytes: aliases of one array share it (and compare equal).
     pub buf: u32,
+    /// The argument of the parameter the pointer derives from, to name it in reports.
+    pub param: u32,
     pub off: i64,
 }
 
