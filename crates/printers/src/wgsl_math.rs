@@ -64,11 +64,15 @@ fn tm_with_sign_of(r: f32, s: f32) -> f32 {
 
 ";
 
-/// asin(t) for |t| <= 1/2 given z = t*t; relative error of P below 4e-7 on [0, 1/4], which
+/// asin(t) - t and asin(t) for |t| <= 1/2 given z = t*t; relative error of P below 4e-7 on [0, 1/4], which
 /// the factor z*P(z) <= 0.05 shrinks below 2e-8 in the result.
-const ASIN_CORE: &str = "fn tm_asin_core(t: f32, z: f32) -> f32 {
+const ASIN_CORE: &str = "fn tm_asin_tail(t: f32, z: f32) -> f32 {
     let p = 0.16666673f + z * (0.07498813f + z * (0.045009866f + z * (0.02649955f + z * 0.03819597f)));
-    return t + t * z * p;
+    return t * z * p;
+}
+
+fn tm_asin_core(t: f32, z: f32) -> f32 {
+    return t + tm_asin_tail(t, z);
 }
 
 ";
@@ -104,8 +108,14 @@ const ASIN: &str = "fn tm_asin(x: f32) -> f32 {
     if (a <= 0.5f) {
         r = tm_asin_core(a, a * a);
     } else {
+        // 2 sqrt(z) is the largest term: carry its rounding error c (w = s with 12 low bits
+        // cleared, so w * w is exact) and sum from the small terms up.
         let z = (1.0f - a) * 0.5f;
-        r = TM_PIO2_HI - (2.0f * tm_asin_core(sqrt(z), z) - TM_PIO2_LO);
+        let sq = sqrt(z);
+        let w = bitcast<f32>(bitcast<u32>(sq) & 0xfffff000u);
+        let c = select(0.0f, (z - w * w) / (sq + w), z > 0.0f);
+        let p = 2.0f * tm_asin_tail(sq, z) - (TM_PIO2_LO - 2.0f * c);
+        r = TM_PIO4_HI - (p - (TM_PIO4_HI - 2.0f * w));
     }
     return tm_with_sign_of(r, x);
 }
