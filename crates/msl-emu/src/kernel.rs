@@ -1,5 +1,6 @@
 //! A compiled kernel and its launch: the scalar header, aligned copies of the buffers with
-//! red zones around them, and the race check (a second run in reverse thread order).
+//! red zones around them (one copy per distinct buffer, so bindings of one array share it),
+//! and the race check (a second run in reverse thread order).
 
 use std::ffi::{c_char, c_void};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -141,7 +142,8 @@ impl EmuKernel {
 
     /// Runs the kernel over the logical `grid` of programs. `scalars` is the packed scalar
     /// buffer of `KernelAbi::scalar_bytes` bytes: its 16-byte header is written here, as the
-    /// GPU runtime writes it. `buffers` are in `KernelAbi::buffers` order; the
+    /// GPU runtime writes it. `buffers` are in `KernelAbi::buffers` order, one per binding
+    /// (see [`EmuKernel::launch_shared`] for one buffer bound twice); the
     /// `KernelAbi::scratch` buffers are the emulator's own: lock words shared by every
     /// kernel of the emulator, and debug records zeroed per launch and collected by
     /// [`EmuKernel::take_debug_output`].
@@ -150,6 +152,34 @@ impl EmuKernel {
         grid: [u32; 3],
         scalars: &mut [u8],
         buffers: &mut [&mut [u8]],
+        opts: &RunOptions,
+    ) -> Result<(), EmuError> {
+        if buffers.len() != self.abi.buffers.len() {
+            return Err(EmuError::BadLaunch {
+                kernel: self.abi.entry.clone(),
+                reason: format!(
+                    "{} buffers given, the kernel takes {}",
+                    buffers.len(),
+                    self.abi.buffers.len()
+                ),
+            });
+        }
+        let identity: Vec<usize> = (0..buffers.len()).collect();
+        self.launch_shared(grid, scalars, buffers, &identity, opts)
+    }
+
+    /// [`EmuKernel::launch`] where several bindings may share one buffer, as on a GPU when
+    /// one array is passed to several pointer parameters: `buffers` holds each distinct
+    /// buffer once and `buffer_of_binding[k]` is the index in `buffers` of the buffer of
+    /// `KernelAbi::buffers[k]`. Bindings sharing a buffer see each other's writes during the
+    /// launch; red zones and the race check work per buffer, and their errors name the
+    /// first binding of the buffer.
+    pub fn launch_shared(
+        &self,
+        grid: [u32; 3],
+        scalars: &mut [u8],
+        buffers: &mut [&mut [u8]],
+        buffer_of_binding: &[usize],
         opts: &RunOptions,
     ) -> Result<(), EmuError> {
         let kernel = &self.abi.entry;
@@ -164,13 +194,26 @@ impl EmuKernel {
                 scalars.len()
             )));
         }
-        if buffers.len() != self.abi.buffers.len() {
+        if buffer_of_binding.len() != self.abi.buffers.len() {
             return Err(bad(format!(
-                "{} buffers given, the kernel takes {}",
-                buffers.len(),
+                "buffers given for {} bindings, the kernel takes {}",
+                buffer_of_binding.len(),
                 self.abi.buffers.len()
             )));
         }
+        if let Some(k) = buffer_of_binding.iter().position(|&i| i >= buffers.len()) {
+            return Err(bad(format!(
+                "binding {} takes buffer {} of {} given",
+                self.abi.buffers[k].binding,
+                buffer_of_binding[k],
+                buffers.len()
+            )));
+        }
+        // The first binding of every buffer, to name it in errors; a buffer no binding
+        // uses is still staged and copied back unchanged.
+        let first_binding: Vec<Option<usize>> = (0..buffers.len())
+            .map(|i| buffer_of_binding.iter().position(|&j| j == i))
+            .collect();
         let tpg = self.abi.threads_per_group;
         if tpg == 0 || tpg > 1024 {
             return Err(bad(format!(
@@ -216,10 +259,11 @@ impl EmuKernel {
             dispatch,
             &mut scalar_copy,
             &mut first,
+            buffer_of_binding,
             &mut first_scratch,
             false,
         )?;
-        self.check_red_zones(&first, &first_scratch)?;
+        self.check_red_zones(&first, &first_binding, &first_scratch)?;
         if opts.check_races {
             // Scratch contents are not compared: the order of debug records follows the
             // order in which threads reserve them, which the second run changes on purpose.
@@ -229,16 +273,21 @@ impl EmuKernel {
                 dispatch,
                 &mut scalar_copy,
                 &mut second,
+                buffer_of_binding,
                 &mut second_scratch,
                 true,
             )?;
-            self.check_red_zones(&second, &second_scratch)?;
-            for (k, (a, b)) in first.iter().zip(&second).enumerate() {
+            self.check_red_zones(&second, &first_binding, &second_scratch)?;
+            for (i, (a, b)) in first.iter().zip(&second).enumerate() {
+                // A buffer no binding uses cannot change, and has no binding to name.
+                let Some(binding) = first_binding[i].and_then(|k| self.abi.buffers.get(k)) else {
+                    continue;
+                };
                 if let Some(at) = a.data().iter().zip(b.data()).position(|(x, y)| x != y) {
                     return Err(EmuError::Race {
                         kernel: kernel.clone(),
-                        binding: self.abi.buffers[k].binding,
-                        arg_index: self.abi.buffers[k].arg_index,
+                        binding: binding.binding,
+                        arg_index: binding.arg_index,
                         byte_offset: at,
                     });
                 }
@@ -259,7 +308,12 @@ impl EmuKernel {
         Ok(())
     }
 
-    fn check_red_zones(&self, staged: &[Staging], scratch: &[Staging]) -> Result<(), EmuError> {
+    fn check_red_zones(
+        &self,
+        staged: &[Staging],
+        first_binding: &[Option<usize>],
+        scratch: &[Staging],
+    ) -> Result<(), EmuError> {
         for (s, st) in self.abi.scratch.iter().zip(scratch) {
             if let Some(before) = st.trampled() {
                 return Err(EmuError::ScratchOutOfBounds {
@@ -270,12 +324,16 @@ impl EmuKernel {
                 });
             }
         }
-        for (k, s) in staged.iter().enumerate() {
+        for (i, s) in staged.iter().enumerate() {
+            // Only a bound buffer can be trampled.
+            let Some(b) = first_binding[i].and_then(|k| self.abi.buffers.get(k)) else {
+                continue;
+            };
             if let Some(before) = s.trampled() {
                 return Err(EmuError::OutOfBounds {
                     kernel: self.abi.entry.clone(),
-                    binding: self.abi.buffers[k].binding,
-                    arg_index: self.abi.buffers[k].arg_index,
+                    binding: b.binding,
+                    arg_index: b.arg_index,
                     before,
                 });
             }
@@ -288,6 +346,7 @@ impl EmuKernel {
         dispatch: [u32; 3],
         scalars: &mut Staging,
         buffers: &mut [Staging],
+        buffer_of_binding: &[usize],
         scratch: &mut [Staging],
         reverse: bool,
     ) -> Result<(), EmuError> {
@@ -300,7 +359,7 @@ impl EmuKernel {
             failed_group: [0; 3],
         };
         args.bindings[0] = scalars.data_ptr();
-        for (b, s) in self.abi.buffers.iter().zip(buffers.iter_mut()) {
+        for (b, &i) in self.abi.buffers.iter().zip(buffer_of_binding) {
             let slot = b.binding as usize;
             if slot == 0 || slot >= MAX_BINDINGS {
                 return Err(EmuError::BadLaunch {
@@ -308,7 +367,13 @@ impl EmuKernel {
                     reason: format!("buffer binding {slot} outside 1..{}", MAX_BINDINGS - 1),
                 });
             }
-            args.bindings[slot] = s.data_ptr();
+            let Some(staged) = buffers.get_mut(i) else {
+                return Err(EmuError::BadLaunch {
+                    kernel: self.abi.entry.clone(),
+                    reason: format!("buffer binding {slot} takes buffer {i}, which was not given"),
+                });
+            };
+            args.bindings[slot] = staged.data_ptr();
         }
         for (b, s) in self.abi.scratch.iter().zip(scratch.iter_mut()) {
             let slot = b.binding as usize;

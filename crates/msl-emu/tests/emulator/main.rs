@@ -1,5 +1,6 @@
 //! Hand-written MSL in the printer's conventions, run through the emulator.
 
+mod aliasing;
 mod basics;
 mod common;
 mod faithfulness;
