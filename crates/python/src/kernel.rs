@@ -327,6 +327,15 @@ mod with_compiler {
         }
     }
 
+    /// Whether two pointer arguments are one array, to be given to the engine as one buffer
+    /// (as the GPU path binds one buffer twice). Identity is the same data pointer and byte
+    /// length, whatever the dtype or writeability of the views: partially overlapping views
+    /// (`x[1:]` and `x`, or `x[:4]` and `x`) stay separate copies, so writes through one
+    /// are not seen through the other during the launch; that case is out of scope.
+    fn same_memory(a: &HostArray, b: &HostArray) -> bool {
+        a.addr == b.addr && a.nbytes == b.nbytes
+    }
+
     /// The pointer arguments of a launch, each distinct host array once (a kernel may take
     /// the same array twice, and must then see one buffer).
     struct HostBuffers {
@@ -351,8 +360,12 @@ mod with_compiler {
                     b.arg_index
                 )));
             }
-            let i = match hb.unique.iter().position(|u| *u == a) {
-                Some(i) => i,
+            let i = match hb.unique.iter().position(|u| same_memory(u, &a)) {
+                Some(i) => {
+                    // Writes were checked per binding above.
+                    hb.unique[i].writeable |= a.writeable;
+                    i
+                }
                 None => {
                     hb.unique.push(a);
                     hb.written.push(false);
@@ -505,25 +518,22 @@ mod with_compiler {
         let hb = host_buffers(abi, args)?;
         let records = py
             .detach(|| -> Result<Vec<Vec<u8>>, tm_msl_emu::EmuError> {
-                // The emulator takes one slice per binding, so each binding runs on its own copy
-                // (an array passed twice cannot give two mutable views of one memory); copies the
-                // kernel changed are written back.
+                // One copy per distinct array, shared by the bindings that take it, so
+                // aliases see each other's writes as on the GPU; changed copies go back.
                 // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
                 let mut copies: Vec<Vec<u8>> = hb
-                    .of_binding
+                    .unique
                     .iter()
-                    .map(|&i| unsafe { hb.unique[i].bytes() }.to_vec())
+                    .map(|a| unsafe { a.bytes() }.to_vec())
                     .collect();
                 let mut slices: Vec<&mut [u8]> =
                     copies.iter_mut().map(|v| v.as_mut_slice()).collect();
                 let opts = tm_msl_emu::RunOptions { check_races };
-                kernel.launch(grid, &mut scalars, &mut slices, &opts)?;
-                for (b, &i) in hb.of_binding.iter().enumerate() {
-                    if abi.buffers[b].writes {
-                        // SAFETY: as above; one slice of this memory at a time.
-                        if unsafe { hb.unique[i].bytes() } != copies[b].as_slice() {
-                            unsafe { hb.unique[i].bytes_mut() }.copy_from_slice(&copies[b]);
-                        }
+                kernel.launch_shared(grid, &mut scalars, &mut slices, &hb.of_binding, &opts)?;
+                for (i, a) in hb.unique.iter().enumerate() {
+                    // SAFETY: as above; one slice of this memory at a time.
+                    if hb.written[i] && unsafe { a.bytes() } != copies[i].as_slice() {
+                        unsafe { a.bytes_mut() }.copy_from_slice(&copies[i]);
                     }
                 }
                 Ok(kernel.take_debug_output())
@@ -543,13 +553,30 @@ mod with_compiler {
         use tm_interp::{ArgValue, ScalarValue};
         enum Host {
             Array(HostArray, tm_core::ScalarType),
+            /// The same array as an earlier argument (see `same_memory`).
+            Alias(usize),
             Scalar(ScalarValue),
             Absent,
         }
-        let mut hosts = Vec::with_capacity(specs.len());
+        let mut hosts: Vec<Host> = Vec::with_capacity(specs.len());
         for (i, spec) in specs.iter().enumerate() {
-            hosts.push(match spec {
-                ArgSpec::Pointer { elem, .. } => Host::Array(pack::host_array(args, i)?, *elem),
+            let host = match spec {
+                ArgSpec::Pointer { elem, .. } => {
+                    let a = pack::host_array(args, i)?;
+                    let earlier = hosts.iter_mut().enumerate().find_map(|(j, h)| match h {
+                        Host::Array(u, _) if same_memory(u, &a) => Some((j, u)),
+                        _ => None,
+                    });
+                    match earlier {
+                        Some((j, u)) => {
+                            // The interpreter cannot tell which alias stored: a store is
+                            // refused only when no view of the array is writeable.
+                            u.writeable |= a.writeable;
+                            Host::Alias(j)
+                        }
+                        None => Host::Array(a, *elem),
+                    }
+                }
                 ArgSpec::Scalar { ty, .. } => {
                     let v = args.get(i).ok_or_else(|| {
                         PyValueError::new_err(format!("missing launch argument {i}"))
@@ -557,12 +584,13 @@ mod with_compiler {
                     Host::Scalar(interp_scalar(v, *ty)?)
                 }
                 ArgSpec::Constexpr(_) => Host::Absent,
-            });
+            };
+            hosts.push(host);
         }
         let (read_only_written, prints) = py
             .detach(|| -> Result<(bool, Vec<String>), String> {
-                // Each pointer argument runs on a copy of its array, so that an array passed twice
-                // cannot give two mutable views of one memory; copies that changed are written back.
+                // Each distinct array runs on one copy (aliases name it by argument index, so
+                // they share it); copies that changed are written back.
                 // SAFETY: the arrays are alive in `args` for the whole call (see HostArray).
                 let mut copies: Vec<Vec<u8>> = hosts
                     .iter()
@@ -579,6 +607,7 @@ mod with_compiler {
                             data: copy.as_mut_slice(),
                             elem: *elem,
                         },
+                        Host::Alias(j) => ArgValue::SameBufferAs(*j),
                         Host::Scalar(v) => ArgValue::Scalar(*v),
                         Host::Absent => ArgValue::Absent,
                     })
