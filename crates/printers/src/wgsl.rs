@@ -967,7 +967,14 @@ impl<'k> Wgsl<'k> {
                 BinaryOp::Max => nan_pick("max", false),
                 BinaryOp::MinNan => nan_pick("min", true),
                 BinaryOp::MaxNan => nan_pick("max", true),
-                BinaryOp::Pow => format!("pow({a}, {b})"),
+                BinaryOp::Pow => {
+                    self.helpers.math.insert(MathFn::Pow);
+                    if t == ScalarType::F32 {
+                        format!("tm_pow({a}, {b})")
+                    } else {
+                        format!("{}(tm_pow(f32({a}), f32({b})))", scalar_type(t)?)
+                    }
+                }
                 BinaryOp::Atan2 => {
                     self.helpers.math.insert(MathFn::Atan2);
                     if t == ScalarType::F32 {

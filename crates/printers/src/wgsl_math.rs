@@ -3,7 +3,9 @@
 //! float64: `atan` is 3.3e-6 off near ±1 (and `atan2`, `asin`, `acos`, which we used to
 //! build on it, likewise); `tanh` and `sinh` lose all relative accuracy near 0 (~1000 and
 //! ~8000 ulp); `log` and `log2` are 1e-7 off in absolute terms near 1, i.e. ~1e5 ulp
-//! relative to their small results there; our earlier erf was 4.8 ulp. These versions are within about 2 ulp (tests/test_math_accuracy.py).
+//! relative to their small results there; our earlier erf was 4.8 ulp; `pow` breaks C's
+//! special cases (negative bases, zeros, 1^NaN). These versions are within about 2 ulp
+//! (pow: see POW), measured in tests/test_math_accuracy.py.
 //!
 //! Each function reduces its argument to a small interval and evaluates an odd polynomial
 //! `t + t*z*P(z)` (`z = t*t`) whose coefficients were fitted here (Lawson's weighted
@@ -27,6 +29,7 @@ pub(crate) enum MathFn {
     Log,
     Log2,
     Erf,
+    Pow,
 }
 
 impl MathFn {
@@ -42,6 +45,7 @@ impl MathFn {
             MathFn::Log => "tm_log",
             MathFn::Log2 => "tm_log2",
             MathFn::Erf => "tm_erf",
+            MathFn::Pow => "tm_pow",
         }
     }
 }
@@ -298,6 +302,48 @@ const ERF: &str = "fn tm_erf(x: f32) -> f32 {
 
 ";
 
+/// pow with C's special cases (as numpy and the interpreter): WGSL's pow is undefined for
+/// x < 0 and lavapipe's gives NaN for (-2)^3, 0 for 0^0 and 0^-1, NaN for 1^NaN. |x|^y
+/// is 2^(y log2|x|) through our log2 (the driver's is 1e5 ulp off near 1); the product's
+/// rounding still costs ~0.7 ulp per unit of y log2|x| (about 90 ulp near the f32 range's
+/// ends), as in the builtin.
+const POW: &str = "fn tm_pow(x: f32, y: f32) -> f32 {
+    let ax = abs(x);
+    let ay = abs(y);
+    if (ay == 0.0f || bitcast<u32>(x) == 0x3f800000u) {
+        return 1.0f;
+    }
+    if (tm_is_nan32(x) || tm_is_nan32(y)) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    let big = ay >= 16777216.0f;
+    let is_int = big || fract(ay) == 0.0f;
+    let odd = !big && is_int && (u32(ay) & 1u) == 1u;
+    let neg = (bitcast<u32>(x) & 0x80000000u) != 0u;
+    let inf = bitcast<f32>(0x7f800000u);
+    var r: f32;
+    if (bitcast<u32>(ay) == 0x7f800000u) {
+        if (ax == 1.0f) {
+            return 1.0f;
+        }
+        return select(0.0f, inf, (ax > 1.0f) == (y > 0.0f));
+    } else if (ax == 0.0f) {
+        r = select(0.0f, inf, y < 0.0f);
+    } else if (bitcast<u32>(ax) == 0x7f800000u) {
+        r = select(inf, 0.0f, y < 0.0f);
+    } else if (neg && !is_int) {
+        return bitcast<f32>(0x7fc00000u);
+    } else {
+        r = exp2(y * tm_log2(ax));
+    }
+    if (neg && odd) {
+        return -r;
+    }
+    return r;
+}
+
+";
+
 /// Appends the text of the functions in `used`, and of what they call, to `o`.
 pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if used.is_empty() {
@@ -311,7 +357,7 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if has(MathFn::Atan) || has(MathFn::Atan2) {
         o.push_str(ATAN_CORE);
     }
-    if has(MathFn::Log) || has(MathFn::Log2) {
+    if has(MathFn::Log) || has(MathFn::Log2) || has(MathFn::Pow) {
         o.push_str(LOG_REDUCE);
     }
     for (f, text) in [
@@ -324,8 +370,10 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
         (MathFn::Log, LOG),
         (MathFn::Log2, LOG2),
         (MathFn::Erf, ERF),
+        (MathFn::Pow, POW),
     ] {
-        if has(f) {
+        // tm_pow calls tm_log2.
+        if has(f) || (f == MathFn::Log2 && has(MathFn::Pow)) {
             o.push_str(text);
         }
     }
