@@ -176,6 +176,34 @@ impl Lowerer<'_> {
     }
 
     /// The 16 bits of f16 operand `i` of `op`: its twin where it has one, else the bits of
+    /// its f16 registers (`lv`, when the caller already has them in the wanted layout).
+    pub(super) fn bits_operand_of(
+        &mut self,
+        op: OpId,
+        i: usize,
+        lv: Option<&LVal>,
+    ) -> Result<LVal, LowerError> {
+        let v = self.f.ops[op].operands[i];
+        match lv {
+            Some(lv) if !self.f16_bits.twins.contains_key(&v) => Ok(self.f16_bits_of(lv.clone())),
+            _ => self.bits_operand(op, i),
+        }
+    }
+
+    fn f16_bits_of(&mut self, lv: LVal) -> LVal {
+        let regs = lv
+            .regs
+            .iter()
+            .map(|&r| self.let_(U16, Expr::Bitcast(r, SType::scalar(U16))))
+            .collect();
+        LVal {
+            regs,
+            ty: U16,
+            ..lv
+        }
+    }
+
+    /// The 16 bits of f16 operand `i` of `op`: its twin where it has one, else the bits of
     /// its f16 registers.
     pub(super) fn bits_operand(&mut self, op: OpId, i: usize) -> Result<LVal, LowerError> {
         let v = self.f.ops[op].operands[i];
@@ -192,16 +220,7 @@ impl Lowerer<'_> {
             return self.convert(&tw, &shape, &want);
         }
         let lv = self.operand(op, i)?;
-        let regs = lv
-            .regs
-            .iter()
-            .map(|&r| self.let_(U16, Expr::Bitcast(r, SType::scalar(U16))))
-            .collect();
-        Ok(LVal {
-            regs,
-            ty: U16,
-            ..lv
-        })
+        Ok(self.f16_bits_of(lv))
     }
 
     /// Lowers a bitcast or select that involves carried f16 values; false when `op` is

@@ -241,9 +241,12 @@ impl Lowerer<'_> {
         let in_words = self.f16_in_words(buf);
         // Loads from f16 word buffers give the bits (the twin) and the f16 made from them.
         let (ty, other) = match other {
-            Some(_) if in_words => {
+            Some(o) if in_words => {
                 let i = if has_mask { 2 } else { 1 };
-                (ScalarType::U16, Some(self.bits_operand(op, i)?))
+                (
+                    ScalarType::U16,
+                    Some(self.bits_operand_of(op, i, Some(&o))?),
+                )
             }
             _ if in_words => (ScalarType::U16, other),
             _ => (self.reg_ty(res)?, other),
@@ -327,7 +330,11 @@ impl Lowerer<'_> {
         let vty = self.reg_ty(o.operands[1])?;
         // f16 word buffers store the value's bits: its twin's where it has one.
         let (val, vty, ty) = if self.f16_in_words(buf) && vty == ScalarType::F16 {
-            (self.bits_operand(op, 1)?, ScalarType::U16, ScalarType::U16)
+            (
+                self.bits_operand_of(op, 1, Some(&val))?,
+                ScalarType::U16,
+                ScalarType::U16,
+            )
         } else {
             (val, vty, ty)
         };
