@@ -290,7 +290,7 @@ class JITFunction:
         key, launch_args = self._specialize(values)
         dims = self._grid(grid, values, options)
         device = self._device()
-        kernel = self._compiled(device, key, options)
+        kernel = self._compiled(device, key, options, _shares_memory(launch_args))
         if dims is not None:
             _echo(kernel._kernel.launch(dims, _bind_tensors(device, launch_args, self.params)))
         return kernel
@@ -348,16 +348,16 @@ class JITFunction:
             raise ValueError("num_ctas other than 1 is not supported")
         return values, options
 
-    def _compiled(self, device, key, options):
+    def _compiled(self, device, key, options, may_alias=False):
         debug = _debug_mode() if self.debug is None else bool(self.debug)
-        cache_key = (device.selector, key, options["num_warps"], options["num_stages"], debug)
+        cache_key = (device.selector, key, options["num_warps"], options["num_stages"], debug, may_alias)
         kernel = self._cache.get(cache_key)
         if kernel is None:
             if self._tree is None:
                 self._tree = function_source(self)
             specs = [expand_spec(k) for k in key]
             core = _core.compile(
-                device, self._tree, specs, options["num_warps"], options["num_stages"], debug
+                device, self._tree, specs, options["num_warps"], options["num_stages"], debug, may_alias
             )
             kernel = CompiledKernel(core, self.__name__, options, self, key)
             self._cache[cache_key] = kernel
@@ -471,6 +471,23 @@ class _NotLaunchable:
 
     def __repr__(self):
         return f"<signature-only argument '{self.name}'>"
+
+
+def _shares_memory(launch_args) -> bool:
+    """Whether two pointer arguments are the same memory (an array or tensor passed twice):
+    the kernel is then compiled with every buffer writable (see tm_compiler::Options)."""
+    seen = set()
+    for a in launch_args:
+        if type(a) is tuple:
+            ident = ("host", a[0], a[1])
+        elif type(a) is Tensor:
+            ident = ("buf", id(a._buf)) if a._buf is not None else ("host", id(a._host))
+        else:
+            continue
+        if ident in seen:
+            return True
+        seen.add(ident)
+    return False
 
 
 def _debug_mode() -> bool:

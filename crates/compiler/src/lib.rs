@@ -18,6 +18,11 @@ pub struct Options {
     /// checked on GPUs and Python `assert` statements become device asserts. Without it
     /// both are dropped from GPU code, as Triton drops them.
     pub debug: bool,
+    /// Some pointer arguments of the launch share memory (the same array passed twice).
+    /// Every argument buffer is then bound writable: a binding declared read-only may be
+    /// read through a path that does not see the stores of another binding of the same
+    /// memory (lavapipe's does not).
+    pub may_alias: bool,
 }
 
 impl Default for Options {
@@ -26,6 +31,7 @@ impl Default for Options {
             num_warps: 4,
             num_stages: 3,
             debug: false,
+            may_alias: false,
         }
     }
 }
@@ -86,12 +92,19 @@ pub fn lower_tile(
             options.num_warps
         )));
     }
-    let kernel = if options.debug {
+    let mut kernel = if options.debug {
         tm_simt::lower(&tile, target, options.num_warps)
     } else {
         tm_simt::lower(&without_asserts(&tile), target, options.num_warps)
     }
     .map_err(|e| e.to_compile_error(&tile))?;
+    if options.may_alias {
+        // Argument buffers come first in `Kernel::buffers`, in ABI order.
+        for (b, a) in kernel.buffers.iter_mut().zip(kernel.abi.buffers.iter_mut()) {
+            b.writes = true;
+            a.writes = true;
+        }
+    }
     let code = match target.dialect {
         Dialect::Msl => tm_printers::print_msl(&kernel),
         Dialect::Wgsl => tm_printers::print_wgsl(&kernel),

@@ -13,7 +13,8 @@ pub use with_compiler::Kernel;
 /// Compile the source tree `tree` for `specs` on `device` (see convert.rs for the encodings).
 /// `debug` is Triton's debug mode: device asserts are checked and Python `assert`s kept.
 #[pyfunction]
-#[pyo3(signature = (device, tree, specs, num_warps, num_stages, debug = false))]
+#[pyo3(signature = (device, tree, specs, num_warps, num_stages, debug = false, may_alias = false))]
+#[allow(clippy::too_many_arguments)]
 pub fn compile(
     py: Python<'_>,
     device: Py<Device>,
@@ -22,10 +23,25 @@ pub fn compile(
     num_warps: u32,
     num_stages: u32,
     debug: bool,
+    may_alias: bool,
 ) -> PyResult<Kernel> {
-    guard("compile", || {
-        compile_impl(py, device, tree, specs, num_warps, num_stages, debug)
-    })
+    let flags = CompileFlags {
+        num_warps,
+        num_stages,
+        debug,
+        may_alias,
+    };
+    guard("compile", || compile_impl(py, device, tree, specs, flags))
+}
+
+/// The launch options a kernel is compiled for (`tm_compiler::Options` where the compiler
+/// is built in).
+#[derive(Clone, Copy)]
+pub struct CompileFlags {
+    pub num_warps: u32,
+    pub num_stages: u32,
+    pub debug: bool,
+    pub may_alias: bool,
 }
 
 #[cfg(not(feature = "compiler"))]
@@ -46,9 +62,7 @@ fn compile_impl(
     _device: Py<Device>,
     _tree: &Bound<'_, PyAny>,
     _specs: &Bound<'_, PyList>,
-    _num_warps: u32,
-    _num_stages: u32,
-    _debug: bool,
+    _flags: CompileFlags,
 ) -> PyResult<Kernel> {
     Err(pyo3::exceptions::PyNotImplementedError::new_err(
         "this build of triton_metal has no compiler",
@@ -118,10 +132,9 @@ mod with_compiler {
         device: Py<Device>,
         tree: &Bound<'_, PyAny>,
         specs: &Bound<'_, PyList>,
-        num_warps: u32,
-        num_stages: u32,
-        debug: bool,
+        flags: super::CompileFlags,
     ) -> PyResult<Kernel> {
+        let debug = flags.debug;
         let mut indents = Vec::new();
         let src = convert::function_source(tree, &mut indents)?;
         let specs = specs
@@ -129,9 +142,10 @@ mod with_compiler {
             .map(|s| convert::arg_spec(&s, &mut indents))
             .collect::<PyResult<Vec<_>>>()?;
         let options = Options {
-            num_warps,
-            num_stages,
+            num_warps: flags.num_warps,
+            num_stages: flags.num_stages,
             debug,
+            may_alias: flags.may_alias,
         };
         let located = |e: CompileError| compile_error(py, &reindent(e, &indents));
         let dev = device.get();
