@@ -4,8 +4,8 @@
 //! build on it, likewise); `tanh` and `sinh` lose all relative accuracy near 0 (~1000 and
 //! ~8000 ulp); `log` and `log2` are 1e-7 off in absolute terms near 1, i.e. ~1e5 ulp
 //! relative to their small results there; our earlier erf was 4.8 ulp; `pow` breaks C's
-//! special cases (negative bases, zeros, 1^NaN). These versions are within about 2 ulp
-//! (pow: see POW), measured in tests/test_math_accuracy.py.
+//! special cases (negative bases, zeros, 1^NaN) and is ~100 ulp off for large results.
+//! These versions are within about 2 ulp (pow: 6), measured in tests/test_math_accuracy.py.
 //!
 //! Each function reduces its argument to a small interval and evaluates an odd polynomial
 //! `t + t*z*P(z)` (`z = t*t`) whose coefficients were fitted here (Lawson's weighted
@@ -302,12 +302,77 @@ const ERF: &str = "fn tm_erf(x: f32) -> f32 {
 
 ";
 
+/// Exact sum and product of two f32 (the error terms are exact too): a + b = s + e by
+/// Knuth's two-sum, where selects on a launch-time constant (header word 0, the grid's x
+/// size, never 0) hide a + b and s - a from driver algebra (Mesa's NIR otherwise folds the
+/// error term to 0, as seen on lavapipe); a * b =
+/// p + e by Dekker's product on halves with 12 low bits cleared (finite, not overflowing).
+const EXACT: &str = "fn tm_two_sum(a: f32, b: f32) -> vec2<f32> {
+    let k = tm_scalars[0] != 0u;
+    let s = select(0.0f, a + b, k);
+    let v = select(0.0f, s - a, k);
+    return vec2<f32>(s, (a - (s - v)) + (b - v));
+}
+
+fn tm_two_prod(a: f32, b: f32) -> vec2<f32> {
+    let p = a * b;
+    let ah = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
+    let al = a - ah;
+    let bh = bitcast<f32>(bitcast<u32>(b) & 0xfffff000u);
+    let bl = b - bh;
+    return vec2<f32>(p, ((ah * bh - p) + ah * bl + al * bh) + al * bl);
+}
+
+";
+
 /// pow with C's special cases (as numpy and the interpreter): WGSL's pow is undefined for
-/// x < 0 and lavapipe's gives NaN for (-2)^3, 0 for 0^0 and 0^-1, NaN for 1^NaN. |x|^y
-/// is 2^(y log2|x|) through our log2 (the driver's is 1e5 ulp off near 1); the product's
-/// rounding still costs ~0.7 ulp per unit of y log2|x| (about 90 ulp near the f32 range's
-/// ends), as in the builtin.
-const POW: &str = "fn tm_pow(x: f32, y: f32) -> f32 {
+/// x < 0 and lavapipe's gives NaN for (-2)^3, 0 for 0^0 and 0^-1, NaN for 1^NaN; its
+/// exp2(y log2 x) also loses up to ~100 ulp (12 for x^2). Here y log2|x| is carried as a
+/// sum of two f32 (log2|x| = k + log2(m) from tm_log_reduce's pieces, times 1/ln2 split
+/// in two, then times y by an exact product), split into an integer n and |r| <= 1/2,
+/// and 2^r is a fitted polynomial (relative error 3e-10) scaled by 2^n in two exact steps:
+/// 5.6 ulp at worst on lavapipe (the log's own approximation, scaled by |y|), 1.2 for x^2.
+const POW: &str = "fn tm_pow_core(ax: f32, y: f32) -> f32 {
+    var u = bitcast<u32>(ax);
+    var k = -127;
+    if (u < 0x00800000u) {
+        u = bitcast<u32>(f32(u));
+        k = -276;
+    }
+    k = k + i32(u >> 23u);
+    var m = bitcast<f32>((u & 0x7fffffu) | 0x3f800000u);
+    if (m > 1.4142135f) {
+        m = m * 0.5f;
+        k = k + 1;
+    }
+    // ln(m) = f - t, f exact.
+    let f = m - 1.0f;
+    let s = f / (2.0f + f);
+    let z = s * s;
+    let t = s * (f - 2.0f * z * (0.33333343f + z * (0.19992864f + z * 0.14865863f)));
+    // log2|x| = k + f/ln2 - t/ln2 = lh + ll.
+    let fe = tm_two_prod(f, 1.442695f);
+    let small = fe.y + (f * 1.925963e-8f - t * 1.442695f);
+    let a = tm_two_sum(f32(k), fe.x);
+    let b = tm_two_sum(a.x, small);
+    let lh = b.x;
+    let ll = a.y + b.y;
+    // y log2|x| = ph + pl.
+    let ph = y * lh;
+    if (!(abs(ph) < 300.0f)) {
+        return select(bitcast<f32>(0x7f800000u), 0.0f, ph < 0.0f);
+    }
+    let pe = tm_two_prod(y, lh);
+    let pl = pe.y + y * ll;
+    let n = round(ph);
+    let r = (ph - n) + pl;
+    let q = 1.0f + r * (0.6931472f + r * (0.2402265f + r * (0.055504106f + r * (0.009618051f + r * (0.0013333679f + r * (0.00015463664f + r * 1.5252716e-5f))))));
+    let n1 = i32(n) / 2;
+    let n2 = i32(n) - n1;
+    return q * bitcast<f32>(u32(n1 + 127) << 23u) * bitcast<f32>(u32(n2 + 127) << 23u);
+}
+
+fn tm_pow(x: f32, y: f32) -> f32 {
     let ax = abs(x);
     let ay = abs(y);
     if (ay == 0.0f || bitcast<u32>(x) == 0x3f800000u) {
@@ -334,7 +399,7 @@ const POW: &str = "fn tm_pow(x: f32, y: f32) -> f32 {
     } else if (neg && !is_int) {
         return bitcast<f32>(0x7fc00000u);
     } else {
-        r = exp2(y * tm_log2(ax));
+        r = tm_pow_core(ax, y);
     }
     if (neg && odd) {
         return -r;
@@ -357,8 +422,11 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if has(MathFn::Atan) || has(MathFn::Atan2) {
         o.push_str(ATAN_CORE);
     }
-    if has(MathFn::Log) || has(MathFn::Log2) || has(MathFn::Pow) {
+    if has(MathFn::Log) || has(MathFn::Log2) {
         o.push_str(LOG_REDUCE);
+    }
+    if has(MathFn::Pow) {
+        o.push_str(EXACT);
     }
     for (f, text) in [
         (MathFn::Asin, ASIN),
@@ -372,8 +440,7 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
         (MathFn::Erf, ERF),
         (MathFn::Pow, POW),
     ] {
-        // tm_pow calls tm_log2.
-        if has(f) || (f == MathFn::Log2 && has(MathFn::Pow)) {
+        if has(f) {
             o.push_str(text);
         }
     }
