@@ -82,8 +82,12 @@ pub fn analyze(f: &Function) -> FxHashMap<ValueId, AxisInfo> {
 fn block(f: &Function, b: BlockId, m: &mut FxHashMap<ValueId, AxisInfo>) {
     for &op in &f.blocks[b].ops {
         let o = &f.ops[op];
-        for &r in &o.regions {
-            block(f, r, m);
+        if matches!(o.kind, OpKind::For) {
+            for_loop(f, op, m);
+        } else {
+            for &r in &o.regions {
+                block(f, r, m);
+            }
         }
         let Some(&res) = o.results.first() else {
             continue;
@@ -210,6 +214,79 @@ fn block(f: &Function, b: BlockId, m: &mut FxHashMap<ValueId, AxisInfo>) {
         };
         m.insert(res, info);
     }
+}
+
+/// What holds of both `a` and `b` (the facts are powers of two, so minima).
+fn meet(a: &AxisInfo, b: &AxisInfo) -> AxisInfo {
+    zip(a, b, |ca, da, ka, cb, db, kb| {
+        let co = ca.min(cb);
+        (co, eff(da, ca, co).min(eff(db, cb, co)), ka.min(kb))
+    })
+}
+
+/// A `for` loop: the induction variable is `lb + i * step`; a carried value holds what both
+/// its initial value and its yield hold (`p += BLOCK_K * stride` keeps `p` aligned), found
+/// by re-analysing the body until the facts stop changing (they only weaken), a few times
+/// at most, then given up to unknown.
+fn for_loop(f: &Function, op: tm_tile::OpId, m: &mut FxHashMap<ValueId, AxisInfo>) {
+    let o = &f.ops[op];
+    let Some(&body) = o.regions.first() else {
+        return;
+    };
+    let args = f.blocks[body].args.clone();
+    let info = |m: &FxHashMap<ValueId, AxisInfo>, v: Option<&ValueId>| -> Option<AxisInfo> {
+        v.and_then(|v| m.get(v)).cloned()
+    };
+    let rank_of = |v: ValueId| f.ty(v).shape.len();
+    if let Some(&iv) = args.first() {
+        let iv_info = match (info(m, o.operands.first()), info(m, o.operands.get(2))) {
+            (Some(lb), Some(step)) => {
+                let d = lb.div[0].min(step.div[0]);
+                AxisInfo::constant(&[], d)
+            }
+            _ => AxisInfo::unknown(0),
+        };
+        m.insert(iv, iv_info);
+    }
+    let mut carried: Vec<AxisInfo> = args
+        .iter()
+        .skip(1)
+        .enumerate()
+        .map(|(i, &a)| {
+            info(m, o.operands.get(3 + i)).unwrap_or_else(|| AxisInfo::unknown(rank_of(a)))
+        })
+        .collect();
+    for round in 0..4 {
+        for (&a, c) in args.iter().skip(1).zip(&carried) {
+            m.insert(a, c.clone());
+        }
+        block(f, body, m);
+        if round == 3 {
+            break;
+        }
+        let term = f.blocks[body].ops.last().map(|&t| &f.ops[t]);
+        let yields: Vec<ValueId> = match term {
+            Some(t) if matches!(t.kind, OpKind::Yield) => t.operands.clone(),
+            _ => Vec::new(),
+        };
+        let next: Vec<AxisInfo> = carried
+            .iter()
+            .enumerate()
+            .map(|(i, c)| match info(m, yields.get(i)) {
+                Some(y) if y.div.len() == c.div.len() => meet(c, &y),
+                _ => AxisInfo::unknown(c.div.len()),
+            })
+            .collect();
+        if next == carried {
+            return;
+        }
+        carried = next;
+    }
+    // Still changing: assume nothing of the carried values.
+    for &a in args.iter().skip(1) {
+        m.insert(a, AxisInfo::unknown(rank_of(a)));
+    }
+    block(f, body, m);
 }
 
 fn add(a: &AxisInfo, b: &AxisInfo) -> AxisInfo {
