@@ -110,3 +110,80 @@ def test_matmul_k_loop(engine, k):
     c = np.zeros((32, 32), np.float32)
     matmul_loop_kernel[(1,)](c, a, b, 32, 32, k, 16)
     assert_close(c, a.astype(np.float64) @ b.astype(np.float64), "float32", rtol=1e-2, atol=1e-2 * np.sqrt(k))
+
+
+@triton.jit
+def acc_loop_kernel(C, A, B, M, N, K, stride_am, stride_bk, stride_cm,
+                    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr):
+    # `acc = tl.dot(a, b, acc)` carried by the K loop: on matrix units the accumulator stays
+    # in matrix registers across the loop. Masked edges in M, N and K; the accumulator is
+    # used after the loop by arithmetic and a cast.
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    rk = tl.arange(0, BLOCK_K)
+    acc = tl.zeros([BLOCK_M, BLOCK_N], dtype=tl.float32)
+    for k0 in range(0, K, BLOCK_K):
+        ka = k0 + rk
+        a = tl.load(A + rm[:, None] * stride_am + ka[None, :],
+                    mask=(rm[:, None] < M) & (ka[None, :] < K), other=0.0)
+        b = tl.load(B + ka[:, None] * stride_bk + rn[None, :],
+                    mask=(ka[:, None] < K) & (rn[None, :] < N), other=0.0)
+        acc = tl.dot(a, b, acc)
+    out = (acc * 0.5 + 1.0).to(tl.float16)
+    tl.store(C + rm[:, None] * stride_cm + rn[None, :], out, mask=(rm[:, None] < M) & (rn[None, :] < N))
+
+
+def small_ints(r, shape):
+    # Integers in [-3, 3]: every product and partial sum is exact in f32, so the matrix path
+    # (any summation order) must equal the FMA path and the reference bit for bit.
+    return r.integers(-3, 4, size=shape).astype(np.float16)
+
+
+@pytest.mark.parametrize("mnk,blocks", [
+    ((50, 37, 70), (32, 32, 16)),
+    ((64, 64, 64), (32, 32, 32)),
+    ((17, 80, 9), (16, 32, 16)),
+], ids=lambda x: "x".join(map(str, x)))
+def test_acc_loop_exact_on_awkward_shapes(engine, mnk, blocks):
+    m, n, k = mnk
+    bm, bn, bk = blocks
+    r = rng("accloop", mnk)
+    a = small_ints(r, (m, k))
+    b = small_ints(r, (k, n))
+    c = np.full((m, n), np.nan, np.float16)
+    grid = ((m + bm - 1) // bm, (n + bn - 1) // bn)
+    acc_loop_kernel[grid](c, a, b, m, n, k, k, n, n, bm, bn, bk)
+    ref = (a.astype(np.float64) @ b.astype(np.float64)) * 0.5 + 1.0
+    np.testing.assert_array_equal(c, ref.astype(np.float16))
+
+
+@triton.jit
+def batched_acc_loop_kernel(C, A, B, K, BATCH: tl.constexpr, M: tl.constexpr, N: tl.constexpr,
+                            BLOCK_K: tl.constexpr):
+    rb = tl.arange(0, BATCH)[:, None, None]
+    rm = tl.arange(0, M)
+    rn = tl.arange(0, N)
+    rk = tl.arange(0, BLOCK_K)
+    acc = tl.zeros([BATCH, M, N], dtype=tl.float32)
+    for k0 in range(0, K, BLOCK_K):
+        ka = k0 + rk
+        a = tl.load(A + rb * M * K + rm[None, :, None] * K + ka[None, None, :],
+                    mask=ka[None, None, :] < K, other=0.0)
+        b = tl.load(B + rb * K * N + ka[None, :, None] * N + rn[None, None, :],
+                    mask=ka[None, :, None] < K, other=0.0)
+        acc = tl.dot(a, b, acc)
+    tl.store(C + rb * M * N + rm[None, :, None] * N + rn[None, None, :], acc - 3.0)
+
+
+@pytest.mark.parametrize("batch", [2, 4])
+def test_batched_acc_loop_exact(engine, batch):
+    r = rng("baccloop", batch)
+    k = 40
+    a = small_ints(r, (batch, 16, k))
+    b = small_ints(r, (batch, k, 16))
+    c = np.full((batch, 16, 16), np.nan, np.float32)
+    batched_acc_loop_kernel[(1,)](c, a, b, k, batch, 16, 16, 16)
+    ref = a.astype(np.float64) @ b.astype(np.float64) - 3.0
+    np.testing.assert_array_equal(c, ref.astype(np.float32))

@@ -18,7 +18,7 @@ fn main() {
         _ => tm_core::Target::apple(),
     };
     let nw = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(4);
-    match tm_simt::assign(&f, target.simd_width, nw) {
+    match tm_simt::assign_for(&f, &target, nw) {
         Ok(a) => print!("{}", tm_simt::print_assignment(&f, &a)),
         Err(e) => eprintln!("{e}"),
     }

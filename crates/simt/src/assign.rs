@@ -9,12 +9,20 @@
 //! gets the one its last use asks; every other use sees an explicit conversion (through
 //! threadgroup memory) in lowering. `requests` records what each operand of each op needs,
 //! so lowering converts exactly where assignment decided.
+//!
+//! Matrix accumulators: on targets with a matrix unit, a loop-carried value of a `for` whose
+//! yield is a chain of `dot`s accumulating into the carried value itself (`acc = tl.dot(a,
+//! b, acc)`, each link used once) is given the [`Layout::Matrix`] layout, together with the
+//! dots of the chain and the loop's result: the accumulator then stays in matrix registers
+//! across the whole loop. The loop's initial value is converted into it on entry and the
+//! result out of it after the loop, where other ops use it.
 
 use rustc_hash::FxHashMap;
+use tm_core::{ScalarType, Target};
 use tm_tile::{BlockId, Function, OpId, OpKind, ValueId};
 
 use crate::error::LowerError;
-use crate::layout::{coalesced, resolve, Layout};
+use crate::layout::{coalesced, resolve, Layout, MatrixFrags};
 
 #[derive(Clone, Debug)]
 pub struct Assignment {
@@ -24,6 +32,8 @@ pub struct Assignment {
     requests: FxHashMap<(OpId, usize), Layout>,
     /// Widest element (bytes) loaded or stored at each shape.
     mem_bytes: FxHashMap<Vec<u32>, u32>,
+    /// How many operands of reachable ops name each value.
+    uses: FxHashMap<ValueId, u32>,
 }
 
 impl Assignment {
@@ -44,6 +54,17 @@ impl Assignment {
         coalesced(shape, bytes, self.simd_width, self.num_warps)
     }
 
+    /// Whether exactly one operand of one op uses `v` (a matrix value may then be updated in
+    /// place by that use).
+    pub fn single_use(&self, v: ValueId) -> bool {
+        self.uses.get(&v).copied() == Some(1)
+    }
+
+    /// Whether `v` lives in matrix registers.
+    pub fn in_matrix(&self, v: ValueId) -> bool {
+        matches!(self.layout(v), Some(Layout::Matrix(_)))
+    }
+
     /// Whether operand `i` of `op` is converted before use.
     pub fn converts(&self, f: &Function, op: OpId, i: usize) -> bool {
         let v = f.ops[op].operands[i];
@@ -60,9 +81,81 @@ impl Assignment {
     }
 }
 
+/// How a `dot` is computed: K is staged through threadgroup memory in chunks of `kc`, and
+/// `matrix` is the side of the matrix unit's square tiles when it takes this dot (None:
+/// the FMA path). Layout assignment and the dot lowering share this decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct DotPlan {
+    pub kc: u32,
+    pub matrix: Option<u32>,
+}
+
+/// The plan for a dot of `in_ty` inputs, `[batch, m, k] x [batch, k, n]`, accumulated in
+/// `cty`; None when the staged inputs do not fit in half the threadgroup memory.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn dot_plan(
+    target: &Target,
+    simd: u32,
+    in_ty: ScalarType,
+    elem_bytes: u32,
+    cty: ScalarType,
+    batch: u32,
+    m: u32,
+    n: u32,
+    k: u32,
+) -> Option<DotPlan> {
+    // Keep half of the threadgroup memory for the rest of the kernel.
+    let budget = target.shared_mem_bytes / 2;
+    let per_k = (m + n) * batch * elem_bytes;
+    let mut kc = k;
+    while kc > 1 && kc * per_k > budget {
+        kc /= 2;
+    }
+    if kc * per_k > budget {
+        return None;
+    }
+    let tile = match target.matrix_shape {
+        Some((a, b, c)) if a == b && b == c => a,
+        _ => 8,
+    };
+    // Metal's simdgroup matrices take f32 and f16; the cooperative matrices that Vulkan
+    // drivers report at 16×16×16 are f16 × f16 + f32.
+    let matrix_inputs = match target.matrix_shape {
+        Some((8, 8, 8)) => matches!(in_ty, ScalarType::F32 | ScalarType::F16),
+        Some((16, 16, 16)) => in_ty == ScalarType::F16,
+        _ => false,
+    };
+    let use_matrix = matrix_inputs
+        && simd == 32
+        && cty == ScalarType::F32
+        && m.is_multiple_of(tile)
+        && n.is_multiple_of(tile)
+        && kc.is_multiple_of(tile);
+    Some(DotPlan {
+        kc,
+        matrix: use_matrix.then_some(tile),
+    })
+}
+
 /// Assign layouts to a function's tensors. The function is verified first: everything after
-/// this relies on well-formed ops (operand counts, region shapes, types).
+/// this relies on well-formed ops (operand counts, region shapes, types). No value is given
+/// a matrix layout (see [`assign_for`]).
 pub fn assign(f: &Function, simd_width: u32, num_warps: u32) -> Result<Assignment, LowerError> {
+    assign_with(f, simd_width, num_warps, None)
+}
+
+/// As [`assign`], for a target: loop-carried dot accumulators stay in the target's matrix
+/// registers where it has a matrix unit that takes them.
+pub fn assign_for(f: &Function, target: &Target, num_warps: u32) -> Result<Assignment, LowerError> {
+    assign_with(f, target.simd_width, num_warps, Some(target))
+}
+
+fn assign_with(
+    f: &Function,
+    simd_width: u32,
+    num_warps: u32,
+    target: Option<&Target>,
+) -> Result<Assignment, LowerError> {
     tm_tile::verify(f)
         .map_err(|e| LowerError::new(format!("invalid Tile IR: {e}"), tm_core::Loc::UNKNOWN))?;
     let mut a = Assignment {
@@ -71,6 +164,16 @@ pub fn assign(f: &Function, simd_width: u32, num_warps: u32) -> Result<Assignmen
         layouts: FxHashMap::default(),
         requests: FxHashMap::default(),
         mem_bytes: FxHashMap::default(),
+        uses: FxHashMap::default(),
+    };
+    f.walk(|op| {
+        for &v in &f.ops[op].operands {
+            *a.uses.entry(v).or_insert(0) += 1;
+        }
+    });
+    let held = match target {
+        Some(t) => matrix_accumulators(f, t, simd_width, num_warps, &a),
+        None => FxHashMap::default(),
     };
     f.walk(|op| {
         let o = &f.ops[op];
@@ -99,9 +202,113 @@ pub fn assign(f: &Function, simd_width: u32, num_warps: u32) -> Result<Assignmen
         f,
         a,
         pending: FxHashMap::default(),
+        held,
     };
     w.block(f.body, &[], 0)?;
     Ok(w.a)
+}
+
+/// The values that keep a dot accumulator in matrix registers across a `for` loop (module
+/// docs): per carried slot whose yield is a chain of single-use dots ending at the slot's
+/// block argument, the argument, the chain and the loop's result.
+fn matrix_accumulators(
+    f: &Function,
+    target: &Target,
+    simd: u32,
+    num_warps: u32,
+    a: &Assignment,
+) -> FxHashMap<ValueId, Layout> {
+    let mut held = FxHashMap::default();
+    let eligible = |op: OpId| -> bool {
+        let o = &f.ops[op];
+        if !matches!(o.kind, OpKind::Dot { .. }) || o.operands.len() != 3 {
+            return false;
+        }
+        let (ta, tb, tr) = (f.ty(o.operands[0]), f.ty(o.operands[1]), f.ty(o.results[0]));
+        let r = tr.shape.len();
+        if !(r == 2 || r == 3) || ta.shape.len() != r || tb.shape.len() != r {
+            return false;
+        }
+        let (Some(in_ty), Some(out)) = (ta.scalar_type(), tr.scalar_type()) else {
+            return false;
+        };
+        // The matrices accumulate in f32: only an f32 result is the same value.
+        if out != ScalarType::F32 || !in_ty.is_float() || tb.scalar_type() != Some(in_ty) {
+            return false;
+        }
+        let batch = if r == 3 { tr.shape[0] } else { 1 };
+        let (m, k, n) = (ta.shape[r - 2], ta.shape[r - 1], tb.shape[r - 1]);
+        let plan = dot_plan(
+            target,
+            simd,
+            in_ty,
+            in_ty.size_bytes(),
+            ScalarType::F32,
+            batch,
+            m,
+            n,
+            k,
+        );
+        plan.and_then(|p| p.matrix).is_some()
+    };
+    let mut fors = Vec::new();
+    f.walk(|op| {
+        if matches!(f.ops[op].kind, OpKind::For) {
+            fors.push(op);
+        }
+    });
+    for op in fors {
+        let o = &f.ops[op];
+        let Some(&body) = o.regions.first() else {
+            continue;
+        };
+        let blk = &f.blocks[body];
+        let Some(&term) = blk.ops.last() else {
+            continue;
+        };
+        if !matches!(f.ops[term].kind, OpKind::Yield) {
+            continue;
+        }
+        for (i, &res) in o.results.iter().enumerate() {
+            let (Some(&arg), Some(&y)) = (blk.args.get(i + 1), f.ops[term].operands.get(i)) else {
+                continue;
+            };
+            if !a.single_use(arg) {
+                continue;
+            }
+            let mut chain = Vec::new();
+            let mut v = y;
+            let ok = loop {
+                let Some(d) = f.def_op(v) else { break false };
+                if !blk.ops.contains(&d) || !a.single_use(v) || !eligible(d) {
+                    break false;
+                }
+                chain.push(v);
+                let acc = f.ops[d].operands[2];
+                if acc == arg {
+                    break true;
+                }
+                v = acc;
+            };
+            if !ok {
+                continue;
+            }
+            let rank = f.ty(res).shape.len() as u32;
+            let tile = match target.matrix_shape {
+                Some((t, _, _)) => t,
+                None => continue,
+            };
+            let l = Layout::Matrix(MatrixFrags {
+                tile,
+                warps: num_warps,
+                rank,
+            });
+            for v in chain.into_iter().chain([arg, res]) {
+                held.insert(v, l.clone());
+            }
+        }
+    }
+    held
 }
 
 struct Walker<'a> {
@@ -109,6 +316,8 @@ struct Walker<'a> {
     a: Assignment,
     /// The layout the latest use seen so far (walking backwards) asks of a value.
     pending: FxHashMap<ValueId, Layout>,
+    /// Values kept in matrix registers (`matrix_accumulators`).
+    held: FxHashMap<ValueId, Layout>,
 }
 
 impl Walker<'_> {
@@ -121,9 +330,9 @@ impl Walker<'_> {
         if !self.is_tensor(v) {
             return None;
         }
-        let l = match self.pending.get(&v) {
-            Some(l) => l.clone(),
-            None => self.a.default_layout(&self.f.ty(v).shape),
+        let l = match (self.held.get(&v), self.pending.get(&v)) {
+            (Some(l), _) | (None, Some(l)) => l.clone(),
+            (None, None) => self.a.default_layout(&self.f.ty(v).shape),
         };
         self.set(v, l.clone());
         Some(l)
@@ -142,6 +351,11 @@ impl Walker<'_> {
             return;
         }
         self.a.requests.insert((op, i), l.clone());
+        // Only the values chosen up front live in matrix registers; anything else asked for
+        // that layout (a loop's initial value) keeps its own and is converted.
+        if matches!(l, Layout::Matrix(_)) && !self.held.contains_key(&v) {
+            return;
+        }
         self.pending.entry(v).or_insert(l);
     }
 

@@ -31,6 +31,43 @@ pub enum Layout {
         dim: u32,
         parent: Box<Layout>,
     },
+    /// Matrix fragments: the result of a `dot` kept in the matrix unit's registers.
+    Matrix(MatrixFrags),
+}
+
+/// The last two dimensions of an `[M, N]` or `[batch, M, N]` tensor cut into `tile`×`tile`
+/// tiles (row-major tile numbering `t = (b * M/tile + i) * N/tile + j`), tile `t` held by
+/// simdgroup `t % warps` in its matrix slot `t / warps`. Which lane holds which element of
+/// a tile is the hardware's business (opaque on WGSL's cooperative matrices): a tensor in
+/// this layout has no per-thread registers, [`resolve`] refuses it, and every use other
+/// than the accumulator of another matrix `dot` goes through threadgroup memory (a
+/// conversion), once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MatrixFrags {
+    pub tile: u32,
+    pub warps: u32,
+    pub rank: u32,
+}
+
+impl MatrixFrags {
+    /// Per simdgroup: the tile slots it holds, for a tensor of `shape`.
+    pub fn slots(&self, shape: &[u32]) -> u32 {
+        self.tiles(shape).div_ceil(self.warps.max(1))
+    }
+
+    /// Tiles of the whole tensor (0 when the shape is not made of whole tiles).
+    pub fn tiles(&self, shape: &[u32]) -> u32 {
+        let r = shape.len();
+        if r < 2 || self.tile == 0 {
+            return 0;
+        }
+        let (m, n) = (shape[r - 2], shape[r - 1]);
+        if !m.is_multiple_of(self.tile) || !n.is_multiple_of(self.tile) {
+            return 0;
+        }
+        let batch: u32 = shape[..r - 2].iter().product();
+        batch * (m / self.tile) * (n / self.tile)
+    }
 }
 
 impl Layout {
@@ -45,6 +82,7 @@ impl Layout {
         match self {
             Layout::Blocked(b) => b.size_per_thread.len(),
             Layout::Slice { parent, .. } => parent.rank().saturating_sub(1),
+            Layout::Matrix(m) => m.rank as usize,
         }
     }
 }
@@ -87,6 +125,11 @@ impl fmt::Display for Layout {
                 f.write_str(">")
             }
             Layout::Slice { dim, parent } => write!(f, "slice<{dim}, {parent}>"),
+            Layout::Matrix(m) => write!(
+                f,
+                "matrix<tile={}, wpg={}, rank={}>",
+                m.tile, m.warps, m.rank
+            ),
         }
     }
 }
@@ -214,6 +257,9 @@ pub fn resolve(layout: &Layout, shape: &[u32]) -> Result<TensorMap, LayoutError>
     }
     match layout {
         Layout::Blocked(b) => resolve_blocked(b, shape),
+        Layout::Matrix(_) => Err(LayoutError(format!(
+            "{layout} has no per-thread registers (it lives in matrix registers)"
+        ))),
         Layout::Slice { dim, parent } => {
             let dim = *dim as usize;
             let mut padded = shape.to_vec();

@@ -10,12 +10,12 @@ pub mod layout;
 pub mod lower;
 pub mod print;
 
-pub use assign::{assign, print_assignment, Assignment};
+pub use assign::{assign, assign_for, print_assignment, Assignment};
 pub use error::LowerError;
 pub use ir::{
     BufferParam, Builtin, Expr, FenceScope, Kernel, Literal, Local, LocalId, Operand, SType,
     ScalarParam, SharedArray, SimdOp, Space, Stmt,
 };
-pub use layout::{coalesced, resolve, Blocked, DimMap, Layout, TensorMap};
+pub use layout::{coalesced, resolve, Blocked, DimMap, Layout, MatrixFrags, TensorMap};
 pub use lower::lower;
 pub use print::print;

@@ -3,7 +3,7 @@
 //! and the SIMT text, plus checks of the facts the snapshots would hide.
 
 use tm_core::{ScalarType, Target};
-use tm_simt::{assign, lower, print, print_assignment, Expr, Kernel, SimdOp, Stmt};
+use tm_simt::{assign_for, lower, print, print_assignment, Expr, Kernel, SimdOp, Stmt};
 
 fn load(name: &str) -> tm_tile::Function {
     let path = format!("{}/tests/kernels/{name}.tile", env!("CARGO_MANIFEST_DIR"));
@@ -64,6 +64,7 @@ const KERNELS: &[&str] = &[
     "shapes",
     "atomics",
     "dot",
+    "dot_loop",
     "scan",
 ];
 
@@ -72,7 +73,7 @@ fn snapshots() {
     for name in KERNELS {
         let f = load(name);
         for target in [Target::apple(), Target::lavapipe()] {
-            let a = assign(&f, target.simd_width, 4).unwrap();
+            let a = assign_for(&f, &target, 4).unwrap();
             let k = lower(&f, &target, 4).unwrap_or_else(|e| panic!("{name}: {e}"));
             let text = format!("{}\n{}", print_assignment(&f, &a), print(&k));
             let short = if target.simd_width == 8 {
@@ -384,4 +385,85 @@ fn invalid_tile_ir_is_an_error() {
     );
     let err = lower(&f, &Target::apple(), 4).unwrap_err();
     assert!(err.message.starts_with("invalid Tile IR"), "{err}");
+}
+
+/// `acc = tl.dot(a, b, acc)` in a loop keeps the accumulator in matrix registers: inside the
+/// loop nothing is stored from a matrix and only the staged f16 operands are loaded into
+/// matrices, with two barriers per iteration (operands staged, operands consumed); the
+/// accumulator crosses threadgroup memory once before the loop and once after it.
+#[test]
+fn loop_carried_dot_accumulator_stays_in_matrix_registers() {
+    let f = load("dot_loop");
+    let target = Target::apple();
+    let a = assign_for(&f, &target, 4).unwrap();
+    let text = print_assignment(&f, &a);
+    assert!(text.contains("= matrix<tile=8, wpg=4, rank=2>"), "{text}");
+    assert!(text.contains("= dot : tensor<32x32xf32> #3"), "{text}");
+    let k = lower_ok("dot_loop", &target);
+    let body = k
+        .body
+        .iter()
+        .find_map(|s| match s {
+            Stmt::For { body, .. } => Some(body),
+            _ => None,
+        })
+        .expect("the K loop");
+    let mut inner = Vec::new();
+    walk(body, &mut inner);
+    let f32_arrays: Vec<u32> = (0..k.shared.len() as u32)
+        .filter(|&i| k.shared[i as usize].elem == ScalarType::F32)
+        .collect();
+    assert!(!inner.iter().any(|s| matches!(s, Stmt::MatrixStore { .. })));
+    for s in &inner {
+        if let Stmt::MatrixLoad { arr, .. } = s {
+            assert!(
+                !f32_arrays.contains(arr),
+                "accumulator reloaded in the loop"
+            );
+        }
+    }
+    let barriers = inner.iter().filter(|s| matches!(s, Stmt::Barrier)).count();
+    assert_eq!(barriers, 2);
+    let mma = inner
+        .iter()
+        .filter(|s| matches!(s, Stmt::MatrixMulAcc { .. }))
+        .count();
+    // 16 tiles of 8x8 over 4 simdgroups, 4 steps of 8 along K.
+    assert_eq!(mma, 16);
+    let all = stmts(&k);
+    let stores = all
+        .iter()
+        .filter(|s| matches!(s, Stmt::MatrixStore { .. }))
+        .count();
+    assert_eq!(
+        stores, 4,
+        "one conversion out of the matrices, after the loop"
+    );
+    // The next iteration's operands are loaded at the top of the body, under `iv + 1 < n`
+    // (pipeline.rs), before this iteration's are staged.
+    let first_if = body.iter().position(|s| matches!(s, Stmt::If { .. }));
+    let first_barrier = body.iter().position(|s| matches!(s, Stmt::Barrier));
+    assert!(
+        first_if < first_barrier,
+        "prefetch before the staging barrier"
+    );
+    let Some(Stmt::If { then_body, .. }) = first_if.map(|i| &body[i]) else {
+        panic!("no prefetch")
+    };
+    let prefetched = then_body
+        .iter()
+        .filter(|s| {
+            matches!(
+                s,
+                Stmt::Assign {
+                    expr: Expr::Load { .. },
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(prefetched, 16, "8 f16 of a and 8 of b per thread");
+    // Without a matrix unit the same kernel keeps the FMA path.
+    let k = lower_ok("dot_loop", &Target::lavapipe());
+    assert!(k.matrices.is_empty());
 }

@@ -126,3 +126,27 @@ fn dot_f16_runs_on_cooperative_matrices_where_the_device_has_them() {
         eprintln!("coop-matrix dot {batch:?}x{m}x{n}x{k} on {}: ok", t.name);
     }
 }
+
+/// A K loop of `acc = tl.dot(a, b, acc)` on 16×16 cooperative matrices: the accumulators
+/// are `coop_mat16x16<f32, C>` variables carried by the loop (loaded before it, stored
+/// after it, never inside it), and naga accepts the module.
+#[test]
+fn loop_carried_accumulator_stays_in_cooperative_matrices() {
+    let text = include_str!("../../../simt/tests/kernels/dot_loop.tile");
+    let f = parse(text);
+    let k = lower(&f, &coop_target(), 4).expect("lowers");
+    let wgsl = tm_printers::print_wgsl(&k).expect("prints");
+    if let Err(e) = naga_validate(&wgsl) {
+        panic!("naga rejects the WGSL:\n{e}\n{wgsl}");
+    }
+    let start = wgsl.find("for (").expect("the K loop");
+    let inside = &wgsl[start..];
+    let end = inside.find("\n    }\n").expect("loop end");
+    let body = &inside[..end];
+    assert!(!body.contains("coopStoreT"), "{body}");
+    assert!(!body.contains("coopLoadT<coop_mat16x16<f32"), "{body}");
+    // One 16x16 tile per simdgroup, two steps of 16 along K.
+    assert_eq!(body.matches("coopMultiplyAdd(").count(), 2, "{body}");
+    assert_eq!(body.matches("workgroupBarrier()").count(), 2, "{body}");
+    assert_eq!(wgsl.matches("coopStoreT(").count(), 1, "{wgsl}");
+}

@@ -10,7 +10,11 @@ use crate::ir::{LocalId, Operand, SType, Stmt};
 
 impl Lowerer<'_> {
     /// Fresh locals for the registers of `v` (a loop-carried value or an op result).
+    /// None for a value in matrix registers (matrix.rs: a loop-carried dot accumulator).
     fn slots(&mut self, v: ValueId) -> Result<Vec<LocalId>, LowerError> {
+        if self.asg.in_matrix(v) {
+            return Ok(Vec::new());
+        }
         let ty = self.reg_ty(v)?;
         let n = self.num_regs(v)?;
         Ok((0..n).map(|_| self.local(SType::scalar(ty))).collect())
@@ -30,7 +34,13 @@ impl Lowerer<'_> {
         slots: &[Vec<LocalId>],
     ) -> Result<Vec<Option<u32>>, LowerError> {
         let mut vals: Vec<LVal> = Vec::new();
-        for i in 0..slots.len() {
+        for (i, s) in slots.iter().enumerate() {
+            let v = self.f.ops[term].operands[from + i];
+            if s.is_empty() && self.asg.in_matrix(v) {
+                // A matrix-register slot: lower_for moved it already.
+                vals.push(self.value(v)?);
+                continue;
+            }
             vals.push(self.operand(term, from + i)?);
         }
         let written: Vec<LocalId> = slots.iter().flatten().copied().collect();
@@ -92,10 +102,25 @@ impl Lowerer<'_> {
         for &r in &o.results {
             slots.push(self.slots(r)?);
         }
-        // Initial values flow in through the same assignment as yields do.
-        let inits: Vec<LVal> = (3..o.operands.len())
-            .map(|i| self.operand(op, i))
-            .collect::<Result<_, _>>()?;
+        // Initial values flow in through the same assignment as yields do; a slot in matrix
+        // registers takes its initial value's matrices (or a copy, or converted registers).
+        let mut inits: Vec<LVal> = Vec::new();
+        let mut helds = Vec::new();
+        for (i, &r) in o.results.iter().enumerate() {
+            if self.asg.in_matrix(r) {
+                let h = self.held_operand(op, 3 + i)?;
+                inits.push(LVal {
+                    regs: Vec::new(),
+                    layout: self.asg.layout(r).cloned(),
+                    ty: self.reg_ty(r)?,
+                    buf: None,
+                });
+                helds.push(Some(h));
+            } else {
+                inits.push(self.operand(op, 3 + i)?);
+                helds.push(None);
+            }
+        }
         for (v, s) in inits.iter().zip(&slots) {
             for (r, &dst) in s.iter().enumerate() {
                 self.set(dst, v.reg(r));
@@ -112,13 +137,41 @@ impl Lowerer<'_> {
                 buf: None,
             },
         );
-        for ((&arg, s), init) in args[1..].iter().zip(&slots).zip(&inits) {
-            self.bind(arg, s, init.buf)?;
+        for (((&arg, s), init), h) in args[1..].iter().zip(&slots).zip(&inits).zip(&helds) {
+            match h {
+                Some(h) => self.define_held(arg, h.clone())?,
+                None => self.bind(arg, s, init.buf)?,
+            }
         }
+        // Loops accumulating in matrix registers load one iteration ahead (pipeline.rs).
+        let plan = self.prefetch_plan(op);
+        let prefetched = match &plan {
+            Some(p) => self.prefetch_first(p, args[0], lb.regs[0], ub.regs[0], iv_ty)?,
+            None => Vec::new(),
+        };
         let (stmts, ()) = self.nested(|s| {
-            let t = s.lower_ops(body)?;
+            let t = match &plan {
+                Some(p) => s.lower_prefetched_body(
+                    body,
+                    p,
+                    &prefetched,
+                    args[0],
+                    Operand::Local(var),
+                    step.regs[0],
+                    ub.regs[0],
+                    iv_ty,
+                )?,
+                None => s.lower_ops(body)?,
+            };
             let t = s.terminator(op, t, "yield")?;
             s.loc = s.f.ops[t].loc;
+            for (i, h) in helds.iter().enumerate() {
+                if let Some(h) = h {
+                    let y = s.f.ops[t].operands[i];
+                    let from = s.held_value(y)?;
+                    s.assign_held(h, &from);
+                }
+            }
             s.assign_all(t, 0, &slots)?;
             Ok(())
         })?;
@@ -130,8 +183,11 @@ impl Lowerer<'_> {
             step: step.regs[0],
             body: stmts,
         });
-        for ((&r, s), init) in o.results.iter().zip(&slots).zip(&inits) {
-            self.bind(r, s, init.buf)?;
+        for (((&r, s), init), h) in o.results.iter().zip(&slots).zip(&inits).zip(helds) {
+            match h {
+                Some(h) => self.define_held(r, h)?,
+                None => self.bind(r, s, init.buf)?,
+            }
         }
         Ok(())
     }

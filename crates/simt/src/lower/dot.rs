@@ -59,7 +59,6 @@ impl Lowerer<'_> {
         }
         let a = self.operand(op, 0)?;
         let b = self.operand(op, 1)?;
-        let acc = self.operand(op, 2)?;
         if a.layout.is_none() || b.layout.is_none() {
             return Err(self.err("dot operands must be tensors"));
         }
@@ -74,72 +73,67 @@ impl Lowerer<'_> {
         } else {
             return Err(self.err(format!("dot of {in_ty} is not supported")));
         };
-        let out_layout = self
-            .asg
-            .layout(res)
-            .cloned()
-            .ok_or_else(|| self.err("dot produces a tensor"))?;
-        let rm = self.map(&out_layout, &sr)?;
         let elem_bytes = self.shared_ty(in_ty).size_bytes();
-        // Keep half of the threadgroup memory for the rest of the kernel.
-        let budget = self.target.shared_mem_bytes / 2;
-        let per_k = (d.m + d.n) * d.batch * elem_bytes;
-        let mut kc = d.k;
-        while kc > 1 && kc * per_k > budget {
-            kc /= 2;
-        }
-        if kc * per_k > budget {
-            return Err(self.err(format!(
+        let plan = crate::assign::dot_plan(
+            self.target,
+            self.simd,
+            in_ty,
+            elem_bytes,
+            cty,
+            d.batch,
+            d.m,
+            d.n,
+            d.k,
+        )
+        .ok_or_else(|| {
+            self.err(format!(
                 "dot of {}x{}x{} does not fit in threadgroup memory",
                 d.m, d.n, d.k
-            )));
+            ))
+        })?;
+        let kc = plan.kc;
+        let use_matrix = plan.matrix.is_some();
+        // The result stays in matrix registers (assignment chose it: a loop-carried
+        // accumulator); else the matrix path starts and ends in registers.
+        let held_out = self.asg.in_matrix(res);
+        if held_out && !use_matrix {
+            return Err(self.err("internal: a matrix layout for a dot off the matrix path"));
         }
-        let tile = self.matrix_tile();
-        // Metal's simdgroup matrices take f32 and f16; the cooperative matrices that
-        // Vulkan drivers report at 16×16×16 are f16 × f16 + f32.
-        let matrix_inputs = match self.target.matrix_shape {
-            Some((8, 8, 8)) => matches!(in_ty, ScalarType::F32 | ScalarType::F16),
-            Some((16, 16, 16)) => in_ty == ScalarType::F16,
-            _ => false,
+        let out_layout = self.asg.layout(res).cloned();
+        let held = if use_matrix {
+            Some(if held_out {
+                self.held_operand(op, 2)?
+            } else {
+                let acc = self.operand(op, 2)?;
+                let h = self.new_held(d.batch, d.m, d.n);
+                self.regs_to_held(&acc, &sr, &h)?;
+                h
+            })
+        } else {
+            None
         };
-        let use_matrix = matrix_inputs
-            && self.simd == 32
-            && cty == ScalarType::F32
-            && d.m.is_multiple_of(tile)
-            && d.n.is_multiple_of(tile)
-            && kc.is_multiple_of(tile);
         let sty = self.shared_ty(in_ty);
         let a_arr = self.scratch(sty, d.batch * d.m * kc);
         let b_arr = self.scratch(sty, d.batch * kc * d.n);
 
-        // Accumulators in the compute type.
-        let mut c_arr = None;
-        let accs: Vec<LocalId> = if use_matrix {
-            let arr = self.scratch(ScalarType::F32, d.batch * d.m * d.n);
-            let st = row_major(&sr);
-            let acc32 = super::LVal {
-                regs: (0..rm.num_regs())
-                    .map(|r| self.cast(acc.reg(r), acc.ty, cty))
-                    .collect(),
-                ty: cty,
-                ..acc.clone()
-            };
-            self.scatter_regs(&acc32, &sr, &st, 0, arr)?;
-            c_arr = Some(arr);
-            Vec::new()
-        } else {
-            (0..rm.num_regs())
-                .map(|r| {
-                    let l = self.local(SType::scalar(cty));
-                    let v = self.cast(acc.reg(r), acc.ty, cty);
-                    self.set(l, v);
-                    l
-                })
-                .collect()
-        };
-        let mats = match (use_matrix, c_arr) {
-            (true, Some(c)) => Some(self.matrix_tiles(d, c, in_ty)),
-            _ => None,
+        // FMA path: accumulators in the compute type, in this thread's registers.
+        let accs: Vec<LocalId> = match &held {
+            Some(_) => Vec::new(),
+            None => {
+                let acc = self.operand(op, 2)?;
+                let l = out_layout
+                    .clone()
+                    .ok_or_else(|| self.err("dot produces a tensor"))?;
+                let rm = self.map(&l, &sr)?;
+                (0..rm.num_regs())
+                    .map(|r| {
+                        let l = self.local(SType::scalar(cty));
+                        let v = self.cast(acc.reg(r), acc.ty, cty);
+                        self.set(l, v);
+                        l
+                    })
+                    .collect()
+            }
         };
 
         let chunks = d.k / kc;
@@ -159,9 +153,12 @@ impl Lowerer<'_> {
             self.scatter_chunk(&a, &sa, &a_st, rank - 1, k0, kc, a_arr, -k0)?;
             self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, b_arr, -k0 * d.n as i64)?;
             self.emit(Stmt::Barrier);
-            match &mats {
-                Some(m) => self.matrix_chunk(m, d, kc, a_arr, b_arr),
-                None => self.fma_chunk(&out_layout, &sr, d, kc, a_arr, b_arr, in_ty, cty, &accs)?,
+            match (&held, &out_layout) {
+                (Some(h), _) => self.matrix_chunk(h, in_ty, kc, a_arr, b_arr),
+                (None, Some(l)) => {
+                    self.fma_chunk(l, &sr, d, kc, a_arr, b_arr, in_ty, cty, &accs)?
+                }
+                (None, None) => return Err(self.err("dot produces a tensor")),
             }
             self.emit(Stmt::Barrier);
         }
@@ -169,19 +166,11 @@ impl Lowerer<'_> {
         self.release(b_arr);
 
         let out_ty = self.reg_ty(res)?;
-        let regs: Vec<Operand> = match (&mats, c_arr) {
-            (Some(m), Some(arr)) => {
-                self.matrix_finish(m, d, arr);
-                self.emit(Stmt::Barrier);
-                let st = row_major(&sr);
-                let vals = self.gather_regs(&out_layout, &sr, &st, 0, arr, cty)?;
-                self.emit(Stmt::Barrier);
-                self.release(arr);
-                vals.into_iter()
-                    .map(|v| self.cast(v, cty, out_ty))
-                    .collect()
-            }
-            _ => accs
+        let regs: Vec<Operand> = match (held, &out_layout) {
+            (Some(h), _) if held_out => return self.define_held(res, h),
+            (Some(h), Some(l)) => self.held_regs(&h, l, &sr, out_ty)?,
+            (Some(_), None) => return Err(self.err("dot produces a tensor")),
+            (None, _) => accs
                 .iter()
                 .map(|&l| self.cast(Operand::Local(l), cty, out_ty))
                 .collect(),
@@ -357,7 +346,7 @@ impl Lowerer<'_> {
     }
 }
 
-fn row_major(shape: &[u32]) -> Vec<i64> {
+pub(super) fn row_major(shape: &[u32]) -> Vec<i64> {
     let mut s = vec![1i64; shape.len()];
     for d in (0..shape.len().saturating_sub(1)).rev() {
         s[d] = s[d + 1] * shape[d + 1] as i64;

@@ -18,6 +18,7 @@ mod f16bits;
 mod fence;
 mod matrix;
 mod memory;
+mod pipeline;
 mod prologue;
 mod provenance;
 mod reduce;
@@ -33,7 +34,7 @@ use tm_core::{
 };
 use tm_tile::{BlockId, Function, Literal, OpId, OpKind, ValueId};
 
-use crate::assign::{assign, Assignment};
+use crate::assign::{assign_for, Assignment};
 pub use crate::error::LowerError;
 use crate::ir::{
     BufferParam, Expr, Kernel, Local, LocalId, Operand, SType, ScalarParam, SharedArray, Stmt,
@@ -93,6 +94,8 @@ pub(crate) struct Lowerer<'a> {
     shared_busy: Vec<bool>,
     matrices: Vec<ScalarType>,
     matrix_size: u32,
+    /// Values in matrix registers (`Layout::Matrix`): their tiles, by value.
+    held: FxHashMap<ValueId, matrix::Held>,
     /// Launcher-supplied buffers, bound after the arguments; each is also the entry of
     /// `buffers` (and `bufs`) at index `binding - 1`.
     launcher_buffers: Vec<ScratchBinding>,
@@ -129,7 +132,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
             Loc::UNKNOWN,
         ));
     }
-    let asg = assign(f, simd, num_warps)?;
+    let asg = assign_for(f, target, num_warps)?;
     let prov = provenance::analyze(f)?;
     let mut l = Lowerer {
         f,
@@ -149,6 +152,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         shared_busy: Vec::new(),
         matrices: Vec::new(),
         matrix_size: 0,
+        held: FxHashMap::default(),
         launcher_buffers: Vec::new(),
         debug_sites: Vec::new(),
         geo: prologue::Geometry::default(),
@@ -363,6 +367,9 @@ impl<'a> Lowerer<'a> {
     fn operand(&mut self, op: OpId, i: usize) -> Result<LVal, LowerError> {
         let v = self.f.ops[op].operands[i];
         let lv = self.value(v)?;
+        if self.held.contains_key(&v) {
+            return self.held_to_regs(op, i);
+        }
         if !self.asg.converts(self.f, op, i) {
             return Ok(lv);
         }
