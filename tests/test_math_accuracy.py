@@ -19,13 +19,13 @@ lavapipe / msl-emu / interpreter), and lavapipe's before our WGSL versions:
          special cases wrong: (-2)**3 was NaN, 0**0 was 0
 The others are the drivers' builtins, unchanged; their tolerances record what they are:
   exp 63 / 0.5 / 0.5: LLVM computes exp2(x * log2(e)), losing ~0.7 ulp per unit of the
-  exponent (Triton's fast tl.exp on CUDA behaves alike); exp2 3.0, cosh 9.0, sin 1.4, cos 1.4, tan 2.5 on lavapipe, all
-  within 1 ulp elsewhere. sin, cos and tan are measured on |x| <= 10 only: lavapipe
-  reduces huge arguments badly. On other GPUs the drivers' builtins are their own: there
-  they are held to the looser LOOSE bounds (an H100 through Vulkan: sin and cos 1.3e-6
-  abs, tan 3.7e-5 abs, exp 61 ulp), while our functions keep their
-  tolerances (measured there before asin's sqrt correction: asin 2.5, acos 1.5, atan 2.0, atan2 3.0, tanh 1.5, log 0.94,
-  log2 1.6, erf 1.2 ulp).
+  exponent (Triton's fast tl.exp on CUDA behaves alike); exp2 3.0, cosh 9.0, sin 1.4,
+  cos 1.4, tan 2.5 on lavapipe, all within 1 ulp elsewhere. sin, cos and tan are measured
+  on |x| <= 10 only: lavapipe reduces huge arguments badly. On other GPUs the drivers'
+  builtins are their own, held there to the looser LOOSE bounds (an H100 through Vulkan:
+  sin and cos 1.3e-6 abs, tan 3.7e-5 abs, exp 61 ulp), while ours keep their tolerances
+  (measured there: asin 1.0, acos 1.5, atan 2.0, atan2 3.0, tanh 1.5, log 0.94, log2 1.6,
+  erf 1.2, pow 6.9 ulp).
 
 WGSL's own versions are in crates/printers/src/wgsl_math.rs."""
 

@@ -303,19 +303,25 @@ const ERF: &str = "fn tm_erf(x: f32) -> f32 {
 ";
 
 /// Exact sum and product of two f32 (the error terms are exact too): a + b = s + e by
-/// Knuth's two-sum, where selects on a launch-time constant (header word 0, the grid's x
-/// size, never 0) hide a + b and s - a from driver algebra (Mesa's NIR otherwise folds the
-/// error term to 0, as seen on lavapipe); a * b =
-/// p + e by Dekker's product on halves with 12 low bits cleared (finite, not overflowing).
-const EXACT: &str = "fn tm_two_sum(a: f32, b: f32) -> vec2<f32> {
-    let k = tm_scalars[0] != 0u;
-    let s = select(0.0f, a + b, k);
-    let v = select(0.0f, s - a, k);
-    return vec2<f32>(s, (a - (s - v)) + (b - v));
+/// Knuth's two-sum, a * b = p + e by Dekker's product on halves with 12 low bits cleared
+/// (finite, not overflowing). Drivers reassociate float arithmetic (Mesa's NIR folds
+/// (a + b) - a to b; NVIDIA's Vulkan compiler folds the whole error term to 0 even through
+/// selects), so every intermediate whose rounding matters goes through `tm_hide`: its bits
+/// xored with a word that is 0 at run time (header word 0, the grid's x size, is never 0)
+/// but unknown to the compiler.
+const EXACT: &str = "fn tm_hide(x: f32) -> f32 {
+    return bitcast<f32>(bitcast<u32>(x) ^ u32(tm_scalars[0] == 0u));
+}
+
+fn tm_two_sum(a: f32, b: f32) -> vec2<f32> {
+    let s = tm_hide(a + b);
+    let bb = tm_hide(s - a);
+    let aa = tm_hide(s - bb);
+    return vec2<f32>(s, (a - aa) + (b - bb));
 }
 
 fn tm_two_prod(a: f32, b: f32) -> vec2<f32> {
-    let p = a * b;
+    let p = tm_hide(a * b);
     let ah = bitcast<f32>(bitcast<u32>(a) & 0xfffff000u);
     let al = a - ah;
     let bh = bitcast<f32>(bitcast<u32>(b) & 0xfffff000u);
