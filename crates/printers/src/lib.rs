@@ -14,7 +14,6 @@ pub mod msl_library;
 mod names;
 mod types;
 pub mod wgsl;
-mod wgsl_exact;
 mod wgsl_math;
 mod wgsl_matrix;
 

@@ -64,8 +64,6 @@ pub fn print_wgsl(k: &Kernel) -> Result<String, PrintError> {
 struct Helpers {
     f16: bool,
     bf16: bool,
-    fma: bool,
-    fmod: bool,
     from_bits: bool,
     f16_bits: bool,
     f16_to_bits: bool,
@@ -625,9 +623,11 @@ impl<'k> Wgsl<'k> {
             }
             Expr::Fma(a, b, c) | Expr::MulAdd(a, b, c) => {
                 // WGSL's fma may round the product first (lavapipe does): a fused result
-                // needs `tm_fma` (see wgsl_exact.rs); accumulations take the builtin.
+                // needs `tm_fma` (wgsl_math.rs); accumulations take the builtin.
                 let fused = matches!(e, Expr::Fma(..));
-                self.helpers.fma |= fused;
+                if fused {
+                    self.helpers.math.insert(MathFn::Fma);
+                }
                 let f = if fused { "tm_fma" } else { "fma" };
                 let (a, b, c) = (self.val(a)?, self.val(b)?, self.val(c)?);
                 let t = a.ty.scalar;
@@ -953,9 +953,9 @@ impl<'k> Wgsl<'k> {
                 BinaryOp::Sub => format!("({a} - {b})"),
                 BinaryOp::Mul => format!("({a} * {b})"),
                 BinaryOp::Div | BinaryOp::DivRn => format!("({a} / {b})"),
-                // WGSL's float % rounds twice; Triton's is C's fmod (see wgsl_exact.rs).
+                // WGSL's float % rounds twice; Triton's is C's fmod (wgsl_math.rs).
                 BinaryOp::Rem if matches!(t, ScalarType::F32 | ScalarType::F16) => {
-                    self.helpers.fmod = true;
+                    self.helpers.math.insert(MathFn::Fmod);
                     if t == ScalarType::F32 {
                         format!("tm_fmod({a}, {b})")
                     } else {
@@ -1397,12 +1397,6 @@ fn comment_safe(s: &str) -> String {
 
 fn helper_text(h: &Helpers, o: &mut String) {
     crate::wgsl_math::helper_text(&h.math, o);
-    if h.fma {
-        o.push_str(crate::wgsl_exact::TM_FMA);
-    }
-    if h.fmod {
-        o.push_str(crate::wgsl_exact::TM_FMOD);
-    }
     if h.from_bits {
         o.push_str("fn tm_f32_from_bits(b: u32) -> f32 {\n    return bitcast<f32>(b);\n}\n\n");
     }

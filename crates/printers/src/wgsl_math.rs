@@ -14,6 +14,9 @@
 //! split into a rounded f32 and its remainder so that the result is rounded once.
 //! NaN is recognised on the bits: lavapipe compiles with no-NaN assumptions, so
 //! comparisons with NaN cannot be trusted to take the NaN branch.
+//!
+//! Also the two operations Triton defines exactly and WGSL does not: `tl.fma` (one
+//! rounding) and the float remainder (C's `fmod`).
 
 use std::collections::BTreeSet;
 
@@ -30,6 +33,8 @@ pub(crate) enum MathFn {
     Log2,
     Erf,
     Pow,
+    Fma,
+    Fmod,
 }
 
 impl MathFn {
@@ -46,6 +51,8 @@ impl MathFn {
             MathFn::Log2 => "tm_log2",
             MathFn::Erf => "tm_erf",
             MathFn::Pow => "tm_pow",
+            MathFn::Fma => "tm_fma",
+            MathFn::Fmod => "tm_fmod",
         }
     }
 }
@@ -415,6 +422,67 @@ fn tm_pow(x: f32, y: f32) -> f32 {
 
 ";
 
+/// `tl.fma` rounds once; WGSL's `fma` lowers to SPIR-V's `Fma`, whose product may be
+/// rounded first (lavapipe rounds it). a * b = p + e exactly (tm_two_prod), p + c = s + t
+/// exactly (tm_two_sum), and only s + (t + e) rounds: the fused result except in rare
+/// double-rounding ties (1 ulp). Outside the range where the partial products cannot
+/// overflow or underflow (and for inf/NaN) the builtin answers.
+const FMA: &str = "fn tm_fma(a: f32, b: f32, c: f32) -> f32 {
+    let p = a * b;
+    if (!(abs(a) < 1e30f && abs(b) < 1e30f && abs(p) < 1e30f && abs(p) > 1e-30f)) {
+        return fma(a, b, c);
+    }
+    let pe = tm_two_prod(a, b);
+    let st = tm_two_sum(pe.x, c);
+    return st.x + (st.y + pe.y);
+}
+
+";
+
+/// `tm_fmod`: WGSL defines float `%` as `x - y * trunc(x / y)`, two roundings (lavapipe is
+/// off by up to 1e-6 on operands of magnitude 50). fmod's result is always representable:
+/// long division on the integer significands, 8 bits of quotient a step (at most 32 steps,
+/// for an exponent gap of 254), then the remainder scaled back by exact powers of two.
+const FMOD: &str = "fn tm_fmod(x: f32, y: f32) -> f32 {
+    let bx = bitcast<u32>(x);
+    let ax = bx & 0x7fffffffu;
+    let ay = bitcast<u32>(y) & 0x7fffffffu;
+    if (ax >= 0x7f800000u || ay > 0x7f800000u || ay == 0u) {
+        return bitcast<f32>(0x7fc00000u);
+    }
+    if (ax < ay) {
+        return x;
+    }
+    var ex = i32(ax >> 23u);
+    var ey = i32(ay >> 23u);
+    var mx = ax & 0x7fffffu;
+    var my = ay & 0x7fffffu;
+    if (ex == 0) {
+        ex = 1;
+    } else {
+        mx = mx | 0x800000u;
+    }
+    if (ey == 0) {
+        ey = 1;
+    } else {
+        my = my | 0x800000u;
+    }
+    var d = ex - ey;
+    mx = mx % my;
+    loop {
+        if (d <= 0 || mx == 0u) {
+            break;
+        }
+        let s = min(d, 8);
+        mx = (mx << u32(s)) % my;
+        d = d - s;
+    }
+    let r = (f32(mx) * 1.1920928955078125e-7f) * bitcast<f32>(u32(ey) << 23u);
+    return bitcast<f32>(bitcast<u32>(r) | (bx & 0x80000000u));
+}
+
+";
+
 /// Appends the text of the functions in `used`, and of what they call, to `o`.
 pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if used.is_empty() {
@@ -431,7 +499,7 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if has(MathFn::Log) || has(MathFn::Log2) {
         o.push_str(LOG_REDUCE);
     }
-    if has(MathFn::Pow) {
+    if has(MathFn::Pow) || has(MathFn::Fma) {
         o.push_str(EXACT);
     }
     for (f, text) in [
@@ -445,6 +513,8 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
         (MathFn::Log2, LOG2),
         (MathFn::Erf, ERF),
         (MathFn::Pow, POW),
+        (MathFn::Fma, FMA),
+        (MathFn::Fmod, FMOD),
     ] {
         if has(f) {
             o.push_str(text);
