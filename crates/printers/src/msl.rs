@@ -24,7 +24,8 @@
 //!   weak exchange until it succeeds or sees another value, so it acts as a strong CAS.
 //!   `Space::DeviceWords` (the words of 64-bit data, for lowering's lock-based 64-bit
 //!   atomics) → `(device atomic_uint *)((device uint *)b + word)`.
-//! - Barrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device)`.
+//! - Barrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device)`;
+//!   SharedBarrier → `metal::threadgroup_barrier(mem_flags::mem_threadgroup)`.
 //! - Simdgroup matrices → `simdgroup_float8x8` / `simdgroup_half8x8 tm_m<i>;` declared with
 //!   the locals; `simdgroup_load` / `simdgroup_store` from threadgroup arrays with a row
 //!   stride, `simdgroup_multiply_accumulate`.
@@ -513,6 +514,9 @@ impl<'k> Msl<'k> {
             Stmt::Barrier => self.line(
                 "metal::threadgroup_barrier(mem_flags::mem_threadgroup | mem_flags::mem_device);",
             ),
+            Stmt::SharedBarrier => {
+                self.line("metal::threadgroup_barrier(mem_flags::mem_threadgroup);")
+            }
             Stmt::Fence { scope, divergent } => {
                 for l in crate::fence::msl_fence(*scope, *divergent) {
                     self.line(&l);

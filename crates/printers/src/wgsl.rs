@@ -21,7 +21,7 @@
 //!   `subgroupShuffleUp/Down` past the edge keep the lane's own value, as Metal's do.
 //! - Atomics → `atomic*` builtins on `atomic<T>` memory; compare-and-swap loops on
 //!   `atomicCompareExchangeWeak` so it acts as a strong CAS.
-//! - Barrier → `workgroupBarrier(); storageBarrier();`.
+//! - Barrier → `workgroupBarrier(); storageBarrier();`; SharedBarrier → `workgroupBarrier();`.
 //!
 //! Integer semantics are the MSL printer's: add/sub/mul/neg wrap; `x / 0` is all ones, `x % 0 == x`,
 //! `MIN / -1 == MIN`, `MIN % -1 == 0`; shifts by the width or more give 0 (sign
@@ -484,6 +484,7 @@ impl<'k> Wgsl<'k> {
                 self.line("workgroupBarrier();");
                 self.line("storageBarrier();");
             }
+            Stmt::SharedBarrier => self.line("workgroupBarrier();"),
             Stmt::Fence {
                 divergent: true, ..
             } => return Err(crate::fence::wgsl_divergent_fence()),

@@ -204,6 +204,10 @@ pub enum Stmt {
     Break,
     /// Threadgroup barrier with threadgroup (and device) memory ordering.
     Barrier,
+    /// Threadgroup barrier that orders threadgroup memory only: for data every thread of
+    /// the group exchanges through threadgroup arrays alone (the staging of `dot`
+    /// operands), where ordering device memory too would cost a second barrier on WGSL.
+    SharedBarrier,
     /// Sequentially consistent fence on device and threadgroup memory at `scope`: the
     /// acquire/release ordering of atomics (`sem`). Lowering places it where every thread
     /// of the group reaches it (WGSL can only print it as a workgroup barrier), unless

@@ -314,6 +314,7 @@ impl Printer<'_> {
             }
             Stmt::Break => self.line(depth, "break"),
             Stmt::Barrier => self.line(depth, "barrier"),
+            Stmt::SharedBarrier => self.line(depth, "barrier.shared"),
             Stmt::Fence { scope, divergent } => self.line(
                 depth,
                 match (scope, divergent) {

@@ -422,7 +422,10 @@ fn loop_carried_dot_accumulator_stays_in_matrix_registers() {
             );
         }
     }
-    let barriers = inner.iter().filter(|s| matches!(s, Stmt::Barrier)).count();
+    let barriers = inner
+        .iter()
+        .filter(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier))
+        .count();
     assert_eq!(barriers, 2);
     let mma = inner
         .iter()
@@ -442,7 +445,9 @@ fn loop_carried_dot_accumulator_stays_in_matrix_registers() {
     // The next iteration's operands are loaded at the top of the body, under `iv + 1 < n`
     // (pipeline.rs), before this iteration's are staged.
     let first_if = body.iter().position(|s| matches!(s, Stmt::If { .. }));
-    let first_barrier = body.iter().position(|s| matches!(s, Stmt::Barrier));
+    let first_barrier = body
+        .iter()
+        .position(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier));
     assert!(
         first_if < first_barrier,
         "prefetch before the staging barrier"

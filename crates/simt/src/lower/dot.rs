@@ -113,8 +113,19 @@ impl Lowerer<'_> {
             None
         };
         let sty = self.shared_ty(in_ty);
-        let a_arr = self.scratch(sty, d.batch * d.m * kc);
-        let b_arr = self.scratch(sty, d.batch * kc * d.n);
+        // Row pitches of the staged a ([batch, M, kc]) and b ([batch, kc, N]). For matrix
+        // loads, rows a multiple of 128 bytes apart start in the same memory banks; a
+        // 16-byte pad spreads them (where it fits the budget dot_plan kept).
+        let pad = if use_matrix { 16 / elem_bytes } else { 0 };
+        let padded = (d.m * (kc + pad) + kc * (d.n + pad)) * d.batch * elem_bytes
+            <= self.target.shared_mem_bytes / 2;
+        let (a_ld, b_ld) = if padded {
+            (kc + pad, d.n + pad)
+        } else {
+            (kc, d.n)
+        };
+        let a_arr = self.scratch(sty, d.batch * d.m * a_ld);
+        let b_arr = self.scratch(sty, d.batch * kc * b_ld);
 
         // FMA path: accumulators in the compute type, in this thread's registers.
         let accs: Vec<LocalId> = match &held {
@@ -140,27 +151,27 @@ impl Lowerer<'_> {
         for c in 0..chunks {
             // a chunk: [batch, M, kc]; b chunk: [batch, kc, N].
             let a_st = if rank == 3 {
-                vec![(d.m * kc) as i64, kc as i64, 1]
+                vec![(d.m * a_ld) as i64, a_ld as i64, 1]
             } else {
-                vec![kc as i64, 1]
+                vec![a_ld as i64, 1]
             };
             let b_st = if rank == 3 {
-                vec![(kc * d.n) as i64, d.n as i64, 1]
+                vec![(kc * b_ld) as i64, b_ld as i64, 1]
             } else {
-                vec![d.n as i64, 1]
+                vec![b_ld as i64, 1]
             };
             let k0 = (c * kc) as i64;
             self.scatter_chunk(&a, &sa, &a_st, rank - 1, k0, kc, a_arr, -k0)?;
-            self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, b_arr, -k0 * d.n as i64)?;
-            self.emit(Stmt::Barrier);
+            self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, b_arr, -k0 * b_ld as i64)?;
+            self.emit(Stmt::SharedBarrier);
             match (&held, &out_layout) {
-                (Some(h), _) => self.matrix_chunk(h, in_ty, kc, a_arr, b_arr),
+                (Some(h), _) => self.matrix_chunk(h, in_ty, kc, (a_arr, a_ld), (b_arr, b_ld)),
                 (None, Some(l)) => {
                     self.fma_chunk(l, &sr, d, kc, a_arr, b_arr, in_ty, cty, &accs)?
                 }
                 (None, None) => return Err(self.err("dot produces a tensor")),
             }
-            self.emit(Stmt::Barrier);
+            self.emit(Stmt::SharedBarrier);
         }
         self.release(a_arr);
         self.release(b_arr);

@@ -238,9 +238,9 @@ impl Lowerer<'_> {
         let arr = self.scratch(cty, h.numel());
         let st = super::dot::row_major(shape);
         self.scatter_regs(&v32, shape, &st, 0, arr)?;
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.held_move(h, arr, false);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.release(arr);
         Ok(())
     }
@@ -256,11 +256,11 @@ impl Lowerer<'_> {
         let cty = ScalarType::F32;
         let arr = self.scratch(cty, h.numel());
         self.held_move(h, arr, true);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         let st = super::dot::row_major(shape);
         let vals = self.gather_regs(layout, shape, &st, 0, arr, cty)?;
         // The array may be written again (in a loop) only after everyone has read it.
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.release(arr);
         Ok(vals.into_iter().map(|v| self.cast(v, cty, ty)).collect())
     }
@@ -270,9 +270,9 @@ impl Lowerer<'_> {
         let to = self.new_held(h.batch, h.m, h.n);
         let arr = self.scratch(ScalarType::F32, h.numel());
         self.held_move(h, arr, true);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.held_move(&to, arr, false);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.release(arr);
         to
     }
@@ -290,9 +290,9 @@ impl Lowerer<'_> {
         }
         let arr = self.scratch(ScalarType::F32, from.numel());
         self.held_move(from, arr, true);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.held_move(to, arr, false);
-        self.emit(Stmt::Barrier);
+        self.emit(Stmt::SharedBarrier);
         self.release(arr);
     }
 
@@ -373,12 +373,12 @@ impl Lowerer<'_> {
         h: &Held,
         in_ty: ScalarType,
         kc: u32,
-        a_arr: u32,
-        b_arr: u32,
+        (a_arr, a_ld): (u32, u32),
+        (b_arr, b_ld): (u32, u32),
     ) {
         type Seen = Vec<((Operand, Operand), u32)>;
         let tile = self.matrix_tile();
-        let (m, n) = (h.m, h.n);
+        let m = h.m;
         let one = Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1);
         let shared = h.slots.iter().all(|s| s.valid == one);
         let (mut a_pool, mut b_pool) = (Vec::new(), Vec::new());
@@ -410,21 +410,21 @@ impl Lowerer<'_> {
                 let (ma, load_a) = pick(self, &mut a_pool, &mut a_seen, (s.bt, s.row));
                 let (mb, load_b) = pick(self, &mut b_pool, &mut b_seen, (s.bt, s.col));
                 if load_a {
-                    let ao = self.tile_offset(s.bt, (m * kc) as i64, s.row, kc as i64, k8);
+                    let ao = self.tile_offset(s.bt, (m * a_ld) as i64, s.row, a_ld as i64, k8);
                     self.emit(Stmt::MatrixLoad {
                         mat: ma,
                         arr: a_arr,
                         offset: ao,
-                        stride: kc,
+                        stride: a_ld,
                     });
                 }
                 if load_b {
-                    let bo = self.tile_offset(s.bt, (kc * n) as i64, k8, n as i64, s.col);
+                    let bo = self.tile_offset(s.bt, (kc * b_ld) as i64, k8, b_ld as i64, s.col);
                     self.emit(Stmt::MatrixLoad {
                         mat: mb,
                         arr: b_arr,
                         offset: bo,
-                        stride: n,
+                        stride: b_ld,
                     });
                 }
                 self.emit(Stmt::MatrixMulAcc {
