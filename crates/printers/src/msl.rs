@@ -938,6 +938,9 @@ impl<'k> Msl<'k> {
                 BinaryOp::MaxNan => format!(
                     "(metal::isnan({a}) ? {a} : (metal::isnan({b}) ? {b} : metal::fmax({a}, {b})))"
                 ),
+                // The fast pow (Metal's default functions) is undefined for x < 0, where
+                // Triton's follows C ((-2)^3 = -8).
+                BinaryOp::Pow if f32 => format!("metal::precise::pow({a}, {b})"),
                 BinaryOp::Pow => format!("metal::pow({a}, {b})"),
                 BinaryOp::Atan2 => format!("metal::atan2({a}, {b})"),
                 BinaryOp::And

@@ -139,4 +139,5 @@ pub const MSL_LIBRARY: &[&str] = &[
     "metal::precise::sqrt",
     "metal::precise::divide",
     "metal::precise::fmod",
+    "metal::precise::pow",
 ];
