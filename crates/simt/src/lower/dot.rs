@@ -124,8 +124,29 @@ impl Lowerer<'_> {
         } else {
             (kc, d.n)
         };
-        let a_arr = self.scratch(sty, d.batch * d.m * a_ld);
-        let b_arr = self.scratch(sty, d.batch * kc * b_ld);
+        let (a_len, b_len) = (d.batch * d.m * a_ld, d.batch * kc * b_ld);
+        // A dot accumulating in matrix registers runs once per iteration of its loop: it
+        // alternates two staging buffers (`phase` 0/1, flipped after each K step). The
+        // next step writes the other buffer, and a simdgroup can only write this one again
+        // after the next step's barrier, which every simdgroup reaches only once done
+        // reading it, so one barrier per step suffices. The buffers are never released
+        // (a later user would not know when the last reads end).
+        let double =
+            held_out && 2 * (a_len + b_len) * elem_bytes <= self.target.shared_mem_bytes / 2;
+        let (a_arr, b_arr, phase) = if double {
+            let phase = self.in_prologue(|s| {
+                let l = s.local(SType::scalar(ScalarType::I32));
+                s.set(l, Self::i32c(0));
+                l
+            });
+            (
+                self.scratch(sty, 2 * a_len),
+                self.scratch(sty, 2 * b_len),
+                Some(phase),
+            )
+        } else {
+            (self.scratch(sty, a_len), self.scratch(sty, b_len), None)
+        };
 
         // FMA path: accumulators in the compute type, in this thread's registers.
         let accs: Vec<LocalId> = match &held {
@@ -161,20 +182,41 @@ impl Lowerer<'_> {
                 vec![b_ld as i64, 1]
             };
             let k0 = (c * kc) as i64;
-            self.scatter_chunk(&a, &sa, &a_st, rank - 1, k0, kc, a_arr, -k0)?;
-            self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, b_arr, -k0 * b_ld as i64)?;
+            let (pa, pb) = match phase {
+                Some(p) => (
+                    self.imul(Operand::Local(p), a_len as i64),
+                    self.imul(Operand::Local(p), b_len as i64),
+                ),
+                None => (Self::i32c(0), Self::i32c(0)),
+            };
+            self.scatter_chunk(&a, &sa, &a_st, rank - 1, k0, kc, (a_arr, pa), -k0)?;
+            let b_add = -k0 * b_ld as i64;
+            self.scatter_chunk(&b, &sb, &b_st, rank - 2, k0, kc, (b_arr, pb), b_add)?;
             self.emit(Stmt::SharedBarrier);
             match (&held, &out_layout) {
-                (Some(h), _) => self.matrix_chunk(h, in_ty, kc, (a_arr, a_ld), (b_arr, b_ld)),
+                (Some(h), _) => {
+                    self.matrix_chunk(h, in_ty, kc, (a_arr, a_ld, pa), (b_arr, b_ld, pb))
+                }
                 (None, Some(l)) => {
                     self.fma_chunk(l, &sr, d, kc, a_arr, b_arr, in_ty, cty, &accs)?
                 }
                 (None, None) => return Err(self.err("dot produces a tensor")),
             }
-            self.emit(Stmt::SharedBarrier);
+            match phase {
+                Some(p) => {
+                    let flipped = self.let_(
+                        ScalarType::I32,
+                        Expr::Binary(BinaryOp::Sub, Self::i32c(1), Operand::Local(p)),
+                    );
+                    self.set(p, flipped);
+                }
+                None => self.emit(Stmt::SharedBarrier),
+            }
         }
-        self.release(a_arr);
-        self.release(b_arr);
+        if phase.is_none() {
+            self.release(a_arr);
+            self.release(b_arr);
+        }
 
         let out_ty = self.reg_ty(res)?;
         let regs: Vec<Operand> = match (held, &out_layout) {
@@ -190,7 +232,8 @@ impl Lowerer<'_> {
     }
 
     /// Store the registers of `v` whose coordinate along `kdim` lies in
-    /// `[k0, k0 + kc)` at `sum coord*strides + add` (all of them when one chunk covers K).
+    /// `[k0, k0 + kc)` at `off + sum coord*strides + add` of array `arr` (all of them when
+    /// one chunk covers K; `off` is a run-time offset: the staging buffer in use).
     #[allow(clippy::too_many_arguments)]
     fn scatter_chunk(
         &mut self,
@@ -200,10 +243,11 @@ impl Lowerer<'_> {
         kdim: usize,
         k0: i64,
         kc: u32,
-        arr: u32,
+        (arr, off): (u32, Operand),
         add: i64,
     ) -> Result<(), LowerError> {
-        if kc == shape[kdim] {
+        let whole = kc == shape[kdim];
+        if whole && off == Self::i32c(0) {
             return self.scatter_regs(v, shape, strides, add, arr);
         }
         let layout = v
@@ -213,11 +257,13 @@ impl Lowerer<'_> {
         let m = self.map(&layout, shape)?;
         let tk = self.dim_offset(&layout, shape, kdim)?;
         let base = self.thread_strided(&layout, shape, strides)?;
+        let base = self.iadd(base, off);
         for r in 0..m.num_regs() {
             let offs = m.reg_offsets(r);
             let kreg = offs[kdim] as i64;
             let kabs = self.iadd(tk, Self::i32c(kreg));
             let inside = match kabs {
+                _ if whole => Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1),
                 Operand::Const(tm_tile::Literal::Int(x), _) => Operand::Const(
                     tm_tile::Literal::Int((x >= k0 && x < k0 + kc as i64) as i64),
                     ScalarType::I1,

@@ -373,8 +373,8 @@ impl Lowerer<'_> {
         h: &Held,
         in_ty: ScalarType,
         kc: u32,
-        (a_arr, a_ld): (u32, u32),
-        (b_arr, b_ld): (u32, u32),
+        (a_arr, a_ld, a_off): (u32, u32, Operand),
+        (b_arr, b_ld, b_off): (u32, u32, Operand),
     ) {
         type Seen = Vec<((Operand, Operand), u32)>;
         let tile = self.matrix_tile();
@@ -411,6 +411,7 @@ impl Lowerer<'_> {
                 let (mb, load_b) = pick(self, &mut b_pool, &mut b_seen, (s.bt, s.col));
                 if load_a {
                     let ao = self.tile_offset(s.bt, (m * a_ld) as i64, s.row, a_ld as i64, k8);
+                    let ao = self.iadd(ao, a_off);
                     self.emit(Stmt::MatrixLoad {
                         mat: ma,
                         arr: a_arr,
@@ -420,6 +421,7 @@ impl Lowerer<'_> {
                 }
                 if load_b {
                     let bo = self.tile_offset(s.bt, (kc * b_ld) as i64, k8, b_ld as i64, s.col);
+                    let bo = self.iadd(bo, b_off);
                     self.emit(Stmt::MatrixLoad {
                         mat: mb,
                         arr: b_arr,
