@@ -142,19 +142,21 @@ def small_ints(r, shape):
 
 
 @pytest.mark.parametrize("mnk,blocks", [
-    ((50, 37, 70), (32, 32, 16)),
-    ((64, 64, 64), (32, 32, 32)),
-    ((17, 80, 9), (16, 32, 16)),
+    ((50, 37, 70), (32, 32, 16, 4)),
+    ((64, 64, 64), (32, 32, 32, 4)),
+    ((17, 80, 9), (16, 32, 16, 4)),
+    # Fewer matrix tiles than simdgroups: some hold none (guarded slots).
+    ((30, 20, 40), (16, 16, 16, 8)),
 ], ids=lambda x: "x".join(map(str, x)))
 def test_acc_loop_exact_on_awkward_shapes(engine, mnk, blocks):
     m, n, k = mnk
-    bm, bn, bk = blocks
+    bm, bn, bk, warps = blocks
     r = rng("accloop", mnk)
     a = small_ints(r, (m, k))
     b = small_ints(r, (k, n))
     c = np.full((m, n), np.nan, np.float16)
     grid = ((m + bm - 1) // bm, (n + bn - 1) // bn)
-    acc_loop_kernel[grid](c, a, b, m, n, k, k, n, n, bm, bn, bk)
+    acc_loop_kernel[grid](c, a, b, m, n, k, k, n, n, bm, bn, bk, num_warps=warps)
     ref = (a.astype(np.float64) @ b.astype(np.float64)) * 0.5 + 1.0
     np.testing.assert_array_equal(c, ref.astype(np.float16))
 
