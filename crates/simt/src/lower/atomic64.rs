@@ -34,11 +34,11 @@
 //! `atomic_thread_fence`; printed as a `#error` for older Metal, which has no device
 //! fence). The op's own `sem` fences are added around the whole op as for 32-bit atomics.
 
-use tm_core::{ScalarType, ScratchBinding, ScratchKind};
+use tm_core::{ScalarType, ScratchKind};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, Literal};
 
-use super::{BufInfo, LowerError, Lowerer};
-use crate::ir::{BufferParam, Expr, FenceScope, Operand, SType, Space, Stmt};
+use super::{LowerError, Lowerer};
+use crate::ir::{Expr, FenceScope, Operand, SType, Space, Stmt};
 
 /// log2 of the number of lock words: 4096 words, 16 KiB.
 const LOCK_BITS: u32 = 12;
@@ -49,43 +49,12 @@ const HASH_MUL: i64 = 0x9E37_79B9;
 impl Lowerer<'_> {
     /// The index in `buffers` of the lock table, added on first use.
     fn lock_table(&mut self) -> Result<u32, LowerError> {
-        if let Some(s) = self
-            .launcher_buffers
-            .iter()
-            .find(|s| s.kind == ScratchKind::Locks)
-        {
-            return Ok(s.binding - 1);
-        }
-        let index = self.buffers.len() as u32;
-        // One more buffer, plus the scalar buffer.
-        if index + 2 > self.target.max_buffers {
-            return Err(self.err(format!(
-                "64-bit atomics on {} need a buffer of lock words besides the kernel's {} \
-                 pointer arguments; {} allows {} buffers",
-                self.target.name,
-                index,
-                self.target.name,
-                self.target.max_buffers.saturating_sub(1)
-            )));
-        }
-        self.bufs.push(BufInfo {
-            pointee: ScalarType::U32,
-            word_bits: None,
-            atomic: true,
-            float_bits: false,
-        });
-        self.buffers.push(BufferParam {
-            name: "tm_locks".into(),
-            elem: ScalarType::U32,
-            writes: true,
-            atomic: true,
-        });
-        self.launcher_buffers.push(ScratchBinding {
-            kind: ScratchKind::Locks,
-            binding: index + 1,
-            bytes: 4 << LOCK_BITS,
-        });
-        Ok(index)
+        self.launcher_buffer(
+            ScratchKind::Locks,
+            "tm_locks",
+            4 << LOCK_BITS,
+            "64-bit atomics need a buffer of lock words",
+        )
     }
 
     fn u64c(v: i64) -> Operand {

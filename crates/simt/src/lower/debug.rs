@@ -15,11 +15,11 @@ use tm_core::debug::{
     debug_capacity, DebugOperand, DebugSite, DebugSiteKind, DEBUG_BUFFER_BYTES, DEBUG_HEADER_WORDS,
     DEBUG_RECORD_WORDS, NO_OPERAND,
 };
-use tm_core::{ScalarType, ScratchBinding, ScratchKind};
+use tm_core::{ScalarType, ScratchKind};
 use tm_tile::{AtomicOp, BinaryOp, CmpPred, Literal, OpId, UnaryOp};
 
-use super::{BufInfo, LVal, LowerError, Lowerer};
-use crate::ir::{BufferParam, Expr, Operand, SType, Space, Stmt};
+use super::{LVal, LowerError, Lowerer};
+use crate::ir::{Expr, Operand, SType, Space, Stmt};
 
 /// One record to write: element index and value words (operand and site are per group).
 struct Record {
@@ -31,40 +31,12 @@ struct Record {
 impl Lowerer<'_> {
     /// The index in `buffers` of the debug buffer, added on first use.
     fn debug_buffer(&mut self) -> Result<u32, LowerError> {
-        if let Some(s) = self
-            .launcher_buffers
-            .iter()
-            .find(|s| s.kind == ScratchKind::Debug)
-        {
-            return Ok(s.binding - 1);
-        }
-        let index = self.buffers.len() as u32;
-        if index + 2 > self.target.max_buffers {
-            return Err(self.err(format!(
-                "device_print/device_assert need a buffer for their records besides the \
-                 kernel's {index} buffers; {} allows {} buffers",
-                self.target.name,
-                self.target.max_buffers.saturating_sub(1)
-            )));
-        }
-        self.bufs.push(BufInfo {
-            pointee: ScalarType::U32,
-            word_bits: None,
-            atomic: true,
-            float_bits: false,
-        });
-        self.buffers.push(BufferParam {
-            name: "tm_debug".into(),
-            elem: ScalarType::U32,
-            writes: true,
-            atomic: true,
-        });
-        self.launcher_buffers.push(ScratchBinding {
-            kind: ScratchKind::Debug,
-            binding: index + 1,
-            bytes: DEBUG_BUFFER_BYTES,
-        });
-        Ok(index)
+        self.launcher_buffer(
+            ScratchKind::Debug,
+            "tm_debug",
+            DEBUG_BUFFER_BYTES,
+            "device_print/device_assert need a buffer for their records",
+        )
     }
 
     pub(super) fn lower_print(

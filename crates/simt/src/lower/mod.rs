@@ -23,6 +23,7 @@ mod prologue;
 mod provenance;
 mod reduce;
 mod scan;
+mod scratch;
 mod shape;
 mod uniform;
 mod widen;
