@@ -153,7 +153,8 @@ pub fn unravel(mut i: u64, shape: &[u32]) -> Vec<u32> {
     out
 }
 
-fn print_float(x: f64) -> String {
+/// A float as device_print writes it (C's `%f`; nan, inf, -inf).
+pub fn print_float(x: f64) -> String {
     if x.is_nan() {
         "nan".into()
     } else if x.is_infinite() {

@@ -928,16 +928,9 @@ fn min_operands(k: &OpKind) -> usize {
     }
 }
 
-/// Triton's frontend makes a non-empty prefix start with a space and end in ": " when there
-/// are operands; doing it again here is harmless (the rules are idempotent).
-pub fn unravel(mut i: usize, shape: &[u32]) -> Vec<u32> {
-    let mut out = vec![0u32; shape.len()];
-    for d in (0..shape.len()).rev() {
-        let s = shape[d].max(1) as usize;
-        out[d] = (i % s) as u32;
-        i /= s;
-    }
-    out
+/// Row-major multi-index of linear element `i` of `shape`.
+fn unravel(i: usize, shape: &[u32]) -> Vec<u32> {
+    tm_core::debug::unravel(i as u64, shape)
 }
 
 /// One element as device_print shows it (`tm_core::debug::format_value`).

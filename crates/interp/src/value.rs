@@ -384,16 +384,6 @@ impl El for bool {
     }
 }
 
-fn print_float(x: f64) -> String {
-    if x.is_nan() {
-        "nan".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "inf" } else { "-inf" }.into()
-    } else {
-        format!("{x:.6}")
-    }
-}
-
 macro_rules! float_el {
     ($t:ty, $st:ident, $bits:ty) => {
         impl El for $t {
@@ -418,7 +408,7 @@ macro_rules! float_el {
                 b[..a.len()].copy_from_slice(&a);
             }
             fn print(self) -> String {
-                print_float(self as f64)
+                tm_core::debug::print_float(self as f64)
             }
         }
     };
@@ -462,7 +452,7 @@ macro_rules! half_el {
                 b[..2].copy_from_slice(&self.to_le_bytes());
             }
             fn print(self) -> String {
-                print_float(self.to_f64())
+                tm_core::debug::print_float(self.to_f64())
             }
         }
     };
