@@ -112,15 +112,26 @@ pub fn run(
             )));
         }
         let tile = match (ty.elem, arg) {
-            (Elem::Ptr(pointee), ArgValue::SameBufferAs(_)) => {
+            (Elem::Ptr(pointee), ArgValue::Buffer { .. } | ArgValue::SameBufferAs(_)) => {
                 let root = roots[i].unwrap_or(i);
-                let len = match &args[root] {
-                    ArgValue::Buffer { data, .. } => data.len(),
-                    _ => 0,
+                let (len, elem) = match &args[root] {
+                    ArgValue::Buffer { data, elem } => (data.len(), *elem),
+                    _ => (0, pointee),
                 };
-                if len % pointee.size_bytes() as usize != 0 {
+                if root == i && elem.size_bytes() != pointee.size_bytes() {
                     return Err(arg_err(format!(
-                        "buffer for `{}` (shared with argument {root}) is not a whole number of {pointee} elements",
+                        "parameter `{}` points to {pointee}, given a buffer of {elem}",
+                        p.name
+                    )));
+                }
+                if len % pointee.size_bytes() as usize != 0 {
+                    let shared = if root == i {
+                        String::new()
+                    } else {
+                        format!(" (shared with argument {root})")
+                    };
+                    return Err(arg_err(format!(
+                        "buffer for `{}`{shared} is not a whole number of {pointee} elements",
                         p.name
                     )));
                 }
@@ -130,31 +141,6 @@ pub fn run(
                     ty.elem,
                     Data::Ptr(vec![Ptr {
                         buf: root as u32,
-                        param: i as u32,
-                        off: 0,
-                    }]),
-                )
-            }
-
-            (Elem::Ptr(pointee), ArgValue::Buffer { data, elem }) => {
-                if elem.size_bytes() != pointee.size_bytes() {
-                    return Err(arg_err(format!(
-                        "parameter `{}` points to {pointee}, given a buffer of {elem}",
-                        p.name
-                    )));
-                }
-                if data.len() % pointee.size_bytes() as usize != 0 {
-                    return Err(arg_err(format!(
-                        "buffer for `{}` is not a whole number of {pointee} elements",
-                        p.name
-                    )));
-                }
-                names[i] = p.name.clone();
-                Tile::new(
-                    vec![],
-                    ty.elem,
-                    Data::Ptr(vec![Ptr {
-                        buf: i as u32,
                         param: i as u32,
                         off: 0,
                     }]),
