@@ -22,7 +22,7 @@ pub use ops::{
     AtomicOp, BinaryOp, CmpPred, InputPrecision, Literal, MemScope, MemSem, OpKind, UnaryOp,
 };
 pub use parse::{parse, ParseError};
-pub use passes::{cse, dce, fold, run_default_pipeline};
+pub use passes::{cse, dce, fold, fold_dot_acc, run_default_pipeline};
 pub use print::print;
 pub use types::{Elem, ScalarType, Type};
 pub use verify::{verify, VerifyError};

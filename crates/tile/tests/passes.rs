@@ -500,3 +500,66 @@ fn cse_keeps_zeros_of_different_sign_apart() {
     }
     ");
 }
+
+#[test]
+fn dot_acc_folds_add_of_zero_accumulated_dot() {
+    // `acc += tl.dot(a, b)` in a K loop (both operand orders), then the cases that must stay:
+    // a dot whose result is used twice, a dot accumulating into a nonzero constant, and a
+    // dot outside the loop whose add is inside it (folding would run it every iteration).
+    let out = run(
+        fold_dot_acc,
+        "tt.func @k(%p: ptr<f16> {arg=0}, %q: ptr<f32> {arg=1}, %n: i32 {arg=2}) {
+  %0 = splat %p : tensor<16x16xptr<f16>>
+  %1 = load %0 : tensor<16x16xf16>
+  %2 = constant {value=0.0} : tensor<16x16xf32>
+  %3 = constant {value=0} : i32
+  %4 = constant {value=1} : i32
+  %5 = constant {value=1.0} : tensor<16x16xf32>
+  %6 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+  %7 = for %3, %n, %4, %2 : tensor<16x16xf32> {
+    ^bb(%8: i32, %9: tensor<16x16xf32>):
+    %10 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+    %11 = add %9, %10 : tensor<16x16xf32>
+    %12 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+    %13 = add %12, %11 : tensor<16x16xf32>
+    %14 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+    %15 = add %13, %14 : tensor<16x16xf32>
+    %16 = add %15, %14 : tensor<16x16xf32>
+    %17 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %5 : tensor<16x16xf32>
+    %18 = add %16, %17 : tensor<16x16xf32>
+    %19 = add %18, %6 : tensor<16x16xf32>
+    yield %19
+  }
+  %20 = splat %q : tensor<16x16xptr<f32>>
+  store %20, %7
+  return
+}
+",
+    );
+    insta::assert_snapshot!(out, @r"
+    tt.func @k(%p: ptr<f16> {arg=0}, %q: ptr<f32> {arg=1}, %n: i32 {arg=2}) {
+      %0 = splat %p : tensor<16x16xptr<f16>>
+      %1 = load %0 : tensor<16x16xf16>
+      %2 = constant {value=0.0} : tensor<16x16xf32>
+      %3 = constant {value=0} : i32
+      %4 = constant {value=1} : i32
+      %5 = constant {value=1.0} : tensor<16x16xf32>
+      %6 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+      %7 = for %3, %n, %4, %2 : tensor<16x16xf32> {
+        ^bb(%8: i32, %9: tensor<16x16xf32>):
+        %10 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %9 : tensor<16x16xf32>
+        %11 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %10 : tensor<16x16xf32>
+        %12 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %2 : tensor<16x16xf32>
+        %13 = add %11, %12 : tensor<16x16xf32>
+        %14 = add %13, %12 : tensor<16x16xf32>
+        %15 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %5 : tensor<16x16xf32>
+        %16 = add %14, %15 : tensor<16x16xf32>
+        %17 = add %16, %6 : tensor<16x16xf32>
+        yield %17
+      }
+      %18 = splat %q : tensor<16x16xptr<f32>>
+      store %18, %7
+      return
+    }
+    ");
+}

@@ -4,6 +4,7 @@
 
 pub mod cse;
 pub mod dce;
+pub mod dot_acc;
 mod eval;
 pub mod fold;
 
@@ -13,14 +14,15 @@ use crate::func::{Function, ValueId};
 
 pub use cse::cse;
 pub use dce::dce;
+pub use dot_acc::fold_dot_acc;
 pub use fold::fold;
 
-/// Fold, CSE and DCE until nothing changes (bounded, in case two rewrites ever undo each
+/// Fold, fold adds into dots, CSE and DCE until nothing changes (bounded, in case two rewrites ever undo each
 /// other). Returns whether anything changed.
 pub fn run_default_pipeline(f: &mut Function) -> bool {
     let mut any = false;
     for _ in 0..16 {
-        let changed = fold(f) | cse(f) | dce(f);
+        let changed = fold(f) | fold_dot_acc(f) | cse(f) | dce(f);
         any |= changed;
         if !changed {
             break;
