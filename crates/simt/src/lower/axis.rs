@@ -154,6 +154,22 @@ fn block(f: &Function, b: BlockId, m: &mut FxHashMap<ValueId, AxisInfo>) {
                     (1, d, gcd(ka, kb))
                 })
             }
+            OpKind::Binary(BinaryOp::Rem) if is_int(f, res) => {
+                let (a, b) = (get(0), get(1));
+                zip(&a, &b, |ca, da, ka, _cb, db, kb| {
+                    // A run of consecutive integers starting at a multiple of g, taken modulo
+                    // a divisor constant over it and divisible by g, can only wrap at a
+                    // multiple of the divisor, which is a run start: the run stays
+                    // consecutive. This holds for nonnegative dividends only (C's remainder
+                    // of -4..-1 by 4 is 0,-3,-2,-1); like Triton's axis analysis, which keeps
+                    // this contiguity for `(pid * BLOCK + arange(0, BLOCK)) % N`, offsets
+                    // are assumed nonnegative here. A remainder of multiples of d by a
+                    // multiple of d is one, whatever the signs.
+                    let g = gcd(gcd(ca, da), db);
+                    let co = if kb >= g { g } else { 1 };
+                    (co, gcd(eff(da, ca, co), db), gcd(ka, kb))
+                })
+            }
             OpKind::Cmp(pred) => {
                 let (a, b) = (get(0), get(1));
                 zip(&a, &b, |ca, da, ka, cb, db, kb| {
@@ -289,6 +305,10 @@ fn for_loop(f: &Function, op: tm_tile::OpId, m: &mut FxHashMap<ValueId, AxisInfo
     block(f, body, m);
 }
 
+fn is_int(f: &Function, v: ValueId) -> bool {
+    f.ty(v).scalar_type().is_some_and(|s| s.is_int())
+}
+
 fn add(a: &AxisInfo, b: &AxisInfo) -> AxisInfo {
     zip(a, b, |ca, da, ka, cb, db, kb| {
         let co = gcd(ca, kb).max(gcd(ka, cb));
@@ -342,4 +362,63 @@ fn zip(
         r.cst[d] = k;
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Facts of the value stored by the kernel's last store (`store %p, %v` → `%v`).
+    fn stored_facts(text: &str) -> AxisInfo {
+        let f = tm_tile::parse(text).unwrap_or_else(|e| panic!("{e}"));
+        let m = analyze(&f);
+        let store = f.blocks[f.body]
+            .ops
+            .iter()
+            .rev()
+            .find(|&&o| matches!(f.ops[o].kind, OpKind::Store { .. }))
+            .copied()
+            .expect("a store");
+        m[&f.ops[store].operands[1]].clone()
+    }
+
+    fn kernel(n_attrs: &str, rhs: &str) -> String {
+        format!(
+            "tt.func @k(%p: ptr<i32> {{arg=0, div16}}, %n: i32 {{arg=1{n_attrs}}}) {{
+  %0 = program_id {{axis=0}} : i32
+  %1 = constant {{value=64}} : i32
+  %2 = mul %0, %1 : i32
+  %3 = splat %2 : tensor<64xi32>
+  %4 = make_range {{start=0, end=64}} : tensor<64xi32>
+  %5 = add %3, %4 : tensor<64xi32>
+  {rhs}
+  %7 = rem %5, %6 : tensor<64xi32>
+  %8 = splat %p : tensor<64xptr<i32>>
+  %9 = addptr %8, %7 : tensor<64xptr<i32>>
+  store %9, %7
+  return
+}}
+"
+        )
+    }
+
+    #[test]
+    fn remainder_of_an_aligned_run_keeps_contiguity_up_to_the_divisors_factor() {
+        // `(pid * 64 + arange(0, 64)) % n`, n a multiple of 16: runs of 16 cannot wrap inside.
+        let splat_n = "%6 = splat %n : tensor<64xi32>";
+        let a = stored_facts(&kernel(", div16", splat_n));
+        assert_eq!((a.contig[0], a.div[0]), (16, 16));
+        // Nothing known of n: any element may wrap.
+        let a = stored_facts(&kernel("", splat_n));
+        assert_eq!(a.contig[0], 1);
+        // A constant divisor of 32: runs of 32.
+        let a = stored_facts(&kernel("", "%6 = constant {value=32} : tensor<64xi32>"));
+        assert_eq!((a.contig[0], a.div[0]), (32, 32));
+        // A divisor that varies along the run (here the run itself) says nothing.
+        let a = stored_facts(&kernel(
+            "",
+            "%6 = make_range {start=64, end=128} : tensor<64xi32>",
+        ));
+        assert_eq!(a.contig[0], 1);
+    }
 }
