@@ -36,8 +36,9 @@ pub enum Layout {
 }
 
 /// The last two dimensions of an `[M, N]` or `[batch, M, N]` tensor cut into `tile`×`tile`
-/// tiles (row-major tile numbering `t = (b * M/tile + i) * N/tile + j`), tile `t` held by
-/// simdgroup `t % warps` in its matrix slot `t / warps`. Which lane holds which element of
+/// tiles, dealt evenly to the simdgroups (`ceil(tiles / warps)` matrix slots each; which
+/// simdgroup holds which tile is `lower::matrix`'s choice: 2×2 blocks of tiles where they
+/// come out even, else tile `t` in row-major order to simdgroup `t % warps`). Which lane holds which element of
 /// a tile is the hardware's business (opaque on WGSL's cooperative matrices): a tensor in
 /// this layout has no per-thread registers, [`resolve`] refuses it, and every use other
 /// than the accumulator of another matrix `dot` goes through threadgroup memory (a

@@ -164,7 +164,17 @@ fn reductions_use_only_distinct_lanes_and_threadgroup_memory_across_warps() {
         assert_eq!(seen, masks, "{}", target.name);
         // argmax reduces two values (f32 and i32): one threadgroup array each.
         assert_eq!(k.shared.len(), 2);
-        assert!(stmts(&k).iter().any(|s| matches!(s, Stmt::Barrier)));
+        // A top-level reduction exchanges through threadgroup memory alone, and its arrays
+        // are its own: one threadgroup-only barrier, none after the reads.
+        let barriers: Vec<_> = stmts(&k)
+            .into_iter()
+            .filter(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier))
+            .collect();
+        assert!(
+            matches!(barriers[..], [Stmt::SharedBarrier]),
+            "{}: {barriers:?}",
+            target.name
+        );
     }
 }
 
@@ -483,4 +493,26 @@ fn loop_carried_dot_accumulator_stays_in_matrix_registers() {
     // Without a matrix unit the same kernel keeps the FMA path.
     let k = lower_ok("dot_loop", &Target::lavapipe());
     assert!(k.matrices.is_empty());
+}
+
+#[test]
+fn accumulating_with_plus_equals_reaches_the_matrix_registers_after_the_default_pipeline() {
+    // `acc += tl.dot(a, b)`: the dot accumulates into zeros and an add follows. The default
+    // pipeline folds the add into the dot, after which the loop is `dot_loop` again.
+    let text = std::fs::read_to_string(format!(
+        "{}/tests/kernels/dot_loop.tile",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("kernel file")
+    .replace(
+        "%20, %22, %15 : tensor<32x32xf32>\n    yield %23",
+        "%20, %22, %10 : tensor<32x32xf32>\n    %30 = add %15, %23 : tensor<32x32xf32>\n    yield %30",
+    );
+    let mut f = tm_tile::parse(&text).unwrap_or_else(|e| panic!("{e:?}"));
+    let target = Target::apple();
+    let before = print_assignment(&f, &assign_for(&f, &target, 4).unwrap());
+    assert!(!before.contains("matrix<"), "{before}");
+    tm_tile::run_default_pipeline(&mut f);
+    let after = print_assignment(&f, &assign_for(&f, &target, 4).unwrap());
+    assert!(after.contains("= matrix<tile=8, wpg=4, rank=2>"), "{after}");
 }

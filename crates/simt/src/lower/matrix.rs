@@ -94,6 +94,9 @@ impl Lowerer<'_> {
         } else {
             (None, None)
         };
+        if let Some(slots) = self.held_2x2(warp, batch, mt, nt) {
+            return Held { slots, batch, m, n };
+        }
         let mut cols: Vec<(u32, Operand)> = Vec::new();
         for i in 0..total.div_ceil(nw) {
             let t0 = i * nw;
@@ -137,6 +140,58 @@ impl Lowerer<'_> {
             });
         }
         Held { slots, batch, m, n }
+    }
+
+    /// Slots dealt in 2×2 blocks of tiles where the tiles form whole rounds of blocks (each
+    /// batch matrix: even tile counts both ways, blocks a multiple of the simdgroups): block
+    /// `k * warps + warp` (row-major over the blocks) is a simdgroup's `k`-th, its four tiles
+    /// slots `4k..4k+4`. Per step along K a simdgroup then loads 2 A and 2 B tiles for 4
+    /// multiply-adds, where a strip of 4 tiles in one column needs 4 + 1.
+    fn held_2x2(&mut self, warp: Operand, batch: u32, mt: u32, nt: u32) -> Option<Vec<Slot>> {
+        let nw = self.num_warps;
+        let (bm, bn) = (mt / 2, nt / 2);
+        let blocks = bm * bn;
+        if nw == 0 || mt % 2 != 0 || nt % 2 != 0 || blocks == 0 || !blocks.is_multiple_of(nw) {
+            return None;
+        }
+        let tile = self.matrix_tile();
+        let all = Operand::Const(tm_tile::Literal::Int(1), ScalarType::I1);
+        let mut slots = Vec::new();
+        for k in 0..batch * blocks / nw {
+            let b0 = k * nw;
+            // Rounds never straddle two batch matrices: blocks is a multiple of nw.
+            let bt = Self::i32c((b0 / blocks) as i64);
+            let u0 = (b0 % blocks) as i64;
+            let (rows, cols) = self.in_prologue(|s| {
+                let blk = s.iadd(warp, Self::i32c(u0));
+                let br = s.let_(
+                    ScalarType::I32,
+                    Expr::Binary(BinaryOp::Div, blk, Self::i32c(bn as i64)),
+                );
+                let bc = s.let_(
+                    ScalarType::I32,
+                    Expr::Binary(BinaryOp::Rem, blk, Self::i32c(bn as i64)),
+                );
+                let r0 = s.imul(br, 2 * tile as i64);
+                let c0 = s.imul(bc, 2 * tile as i64);
+                let r1 = s.iadd(r0, Self::i32c(tile as i64));
+                let c1 = s.iadd(c0, Self::i32c(tile as i64));
+                ([r0, r1], [c0, c1])
+            });
+            for row in rows {
+                for col in cols {
+                    let mat = self.matrix(ScalarType::F32);
+                    slots.push(Slot {
+                        mat,
+                        valid: all,
+                        bt,
+                        row,
+                        col,
+                    });
+                }
+            }
+        }
+        Some(slots)
     }
 
     /// (valid, batch, row, column) of tile `warp + t0` in general.
