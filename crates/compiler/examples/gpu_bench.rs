@@ -8,6 +8,7 @@
 //! ```
 //!
 //! `GPU_BENCH_DUMP=FILE` appends the WGSL of every compiled case to FILE.
+//! `GPU_BENCH_WGSL=DIR` runs `DIR/<kernel>.wgsl`, where present, instead of the compiled WGSL.
 //!
 //! Timing follows `triton.testing.do_bench` where a host can: warm up, then a median over
 //! batches, each batch being launches followed by one `synchronize`, timed by the wall clock
@@ -408,8 +409,23 @@ fn prepare(dev: &GpuDevice, file: &Arc<SourceFile>, case: &Case) -> Result<Prepa
             eprintln!("cannot write {path}: {e}");
         }
     }
+    // `GPU_BENCH_WGSL=DIR`: run DIR/<kernel>.wgsl instead of what we compiled (same ABI),
+    // to time a hand-edited variant before the compiler learns to print it.
+    let code = match std::env::var("GPU_BENCH_WGSL") {
+        Ok(dir) => {
+            let path = std::path::Path::new(&dir).join(format!("{}.wgsl", case.kernel));
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    eprintln!("{}: WGSL from {}", case.kernel, path.display());
+                    text
+                }
+                Err(_) => c.code.clone(),
+            }
+        }
+        Err(_) => c.code.clone(),
+    };
     let pipeline = dev
-        .create_pipeline(&KernelCode::Wgsl(c.code.clone()), &c.abi)
+        .create_pipeline(&KernelCode::Wgsl(code), &c.abi)
         .map_err(|e| format!("pipeline: {e}"))?;
     let scalars = pack_scalars(&c, &case.args)?;
     // Which set buffer each ABI binding takes.

@@ -164,7 +164,17 @@ fn reductions_use_only_distinct_lanes_and_threadgroup_memory_across_warps() {
         assert_eq!(seen, masks, "{}", target.name);
         // argmax reduces two values (f32 and i32): one threadgroup array each.
         assert_eq!(k.shared.len(), 2);
-        assert!(stmts(&k).iter().any(|s| matches!(s, Stmt::Barrier)));
+        // A top-level reduction exchanges through threadgroup memory alone, and its arrays
+        // are its own: one threadgroup-only barrier, none after the reads.
+        let barriers: Vec<_> = stmts(&k)
+            .into_iter()
+            .filter(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier))
+            .collect();
+        assert!(
+            matches!(barriers[..], [Stmt::SharedBarrier]),
+            "{}: {barriers:?}",
+            target.name
+        );
     }
 }
 
@@ -505,4 +515,60 @@ fn accumulating_with_plus_equals_reaches_the_matrix_registers_after_the_default_
     tm_tile::run_default_pipeline(&mut f);
     let after = print_assignment(&f, &assign_for(&f, &target, 4).unwrap());
     assert!(after.contains("= matrix<tile=8, wpg=4, rank=2>"), "{after}");
+}
+
+#[test]
+fn a_reduction_in_a_loop_ends_in_a_barrier_and_a_top_level_one_does_not() {
+    // In a loop the next iteration's store to the exchange array may overtake a slower
+    // thread's reads of this one, so those reads must be fenced off; at top level the
+    // array is the reduction's own and is written once.
+    let text = "tt.func @l(%x: ptr<f32> {arg=0}, %o: ptr<f32> {arg=1}, %n: i32 {arg=2}) {
+  %0 = constant {value=0.0} : f32
+  %1 = constant {value=0} : i32
+  %2 = constant {value=1} : i32
+  %3 = make_range {start=0, end=1024} : tensor<1024xi32>
+  %4 = splat %x : tensor<1024xptr<f32>>
+  %5 = addptr %4, %3 : tensor<1024xptr<f32>>
+  %6 = load %5 : tensor<1024xf32>
+  %7 = for %1, %n, %2, %0 : f32 {
+    ^bb(%8: i32, %9: f32):
+    %10 = reduce {axis=0} %6 : f32 {
+      ^bb(%11: f32, %12: f32):
+      %13 = add %11, %12 : f32
+      yield %13
+    }
+    %14 = add %9, %10 : f32
+    yield %14
+  }
+  %15 = reduce {axis=0} %6 : f32 {
+    ^bb(%16: f32, %17: f32):
+    %18 = max %16, %17 : f32
+    yield %18
+  }
+  %19 = add %7, %15 : f32
+  store %o, %19
+  return
+}";
+    let f = tm_tile::parse(text).unwrap();
+    let k = lower(&f, &Target::apple(), 4).unwrap();
+    let in_loop: Vec<&Stmt> = k
+        .body
+        .iter()
+        .filter_map(|s| match s {
+            Stmt::For { body, .. } => Some(body),
+            _ => None,
+        })
+        .flat_map(|b| b.iter())
+        .filter(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier))
+        .collect();
+    assert!(
+        matches!(in_loop[..], [Stmt::SharedBarrier, Stmt::SharedBarrier]),
+        "{in_loop:?}"
+    );
+    let top: Vec<&Stmt> = k
+        .body
+        .iter()
+        .filter(|s| matches!(s, Stmt::Barrier | Stmt::SharedBarrier))
+        .collect();
+    assert!(matches!(top[..], [Stmt::SharedBarrier]), "{top:?}");
 }

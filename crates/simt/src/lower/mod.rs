@@ -93,6 +93,8 @@ pub(crate) struct Lowerer<'a> {
     shared: Vec<SharedArray>,
     /// Per threadgroup array: in use (scratch arrays are reused once released).
     shared_busy: Vec<bool>,
+    /// Threadgroup bytes held by top-level reductions' own exchange arrays (reduce.rs).
+    private_bytes: u32,
     matrices: Vec<ScalarType>,
     matrix_size: u32,
     /// Values in matrix registers (`Layout::Matrix`): their tiles, by value.
@@ -151,6 +153,7 @@ pub fn lower(f: &Function, target: &Target, num_warps: u32) -> Result<Kernel, Lo
         scalars: Vec::new(),
         shared: Vec::new(),
         shared_busy: Vec::new(),
+        private_bytes: 0,
         matrices: Vec::new(),
         matrix_size: 0,
         held: FxHashMap::default(),

@@ -11,6 +11,11 @@ use super::{LVal, LowerError, Lowerer};
 use crate::ir::{Expr, Operand, SType, SimdOp, Stmt};
 use crate::layout::Layout;
 
+/// The largest exchange array a top-level reduction keeps for itself (see `lower_reduce`),
+/// and the most threadgroup memory all of them together may take.
+const PRIVATE_BYTES: u32 = 1024;
+const PRIVATE_TOTAL: u32 = 4096;
+
 impl Lowerer<'_> {
     /// Inline the combine region on (accumulators, new values).
     pub(super) fn combine(
@@ -103,6 +108,41 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Whether the combine region is one commutative binary op on one accumulator and one
+    /// new value (`tl.sum`, `tl.max`, ...): `yield op(acc, new)` or `yield op(new, acc)`.
+    fn commutative_combine(&self, op: OpId) -> bool {
+        let f = self.f;
+        let Some(&region) = f.ops[op].regions.first() else {
+            return false;
+        };
+        let b = &f.blocks[region];
+        let [acc, new] = b.args[..] else {
+            return false;
+        };
+        let [first, last] = b.ops[..] else {
+            return false;
+        };
+        let (o, y) = (&f.ops[first], &f.ops[last]);
+        let commutes = matches!(
+            o.kind,
+            OpKind::Binary(
+                BinaryOp::Add
+                    | BinaryOp::Mul
+                    | BinaryOp::Min
+                    | BinaryOp::Max
+                    | BinaryOp::MinNan
+                    | BinaryOp::MaxNan
+                    | BinaryOp::And
+                    | BinaryOp::Or
+                    | BinaryOp::Xor
+            )
+        );
+        commutes
+            && matches!(y.kind, OpKind::Yield)
+            && y.operands[..] == o.results[..]
+            && (o.operands[..] == [acc, new] || o.operands[..] == [new, acc])
+    }
+
     pub(super) fn lower_reduce(&mut self, op: OpId, axis: u32) -> Result<(), LowerError> {
         let f = self.f;
         let o = &f.ops[op];
@@ -161,7 +201,21 @@ impl Lowerer<'_> {
             self.lane()
         };
         let all_masks = masks.iter().fold(0u32, |a, &m| a | m);
+        let commutative = self.commutative_combine(op);
         for m in masks {
+            if commutative {
+                // Operand order cannot change the result beyond the signed-zero and NaN-payload
+                // bits that the broadcast below settles, so no lane-order swap is needed.
+                for acc in accs.iter_mut() {
+                    let others: Vec<Operand> = acc
+                        .iter()
+                        .zip(&tys)
+                        .map(|(&x, &ty)| self.shuffle_xor(x, ty, m))
+                        .collect();
+                    *acc = self.combine(op, acc, &others, &tys)?;
+                }
+                continue;
+            }
             let upper = self.in_prologue(|s| {
                 let bit = s.let_(
                     ScalarType::I32,
@@ -207,9 +261,30 @@ impl Lowerer<'_> {
         let wd = dim.distinct_warps();
         if wd > 1 {
             let numel = u32::try_from(om.numel()).map_err(|_| self.err("tensor too large"))?;
+            // Straight-line code at the kernel's top level runs once, so a small array of
+            // its own, never reused, needs no barrier after the reads: nothing writes it
+            // again. In a loop or branch the next write may be this reduction's own, one
+            // iteration on, so the reads end in a barrier and the array goes back.
+            let bytes: u32 = tys
+                .iter()
+                .map(|&t| self.shared_ty(t).size_bytes() * wd * numel)
+                .sum();
+            let private = self.stack.len() == 1
+                && bytes <= PRIVATE_BYTES
+                && self.private_bytes + bytes <= PRIVATE_TOTAL;
+            if private {
+                self.private_bytes += bytes;
+            }
             let arrs: Vec<u32> = tys
                 .iter()
-                .map(|&t| self.scratch(self.shared_ty(t), wd * numel))
+                .map(|&t| {
+                    let st = self.shared_ty(t);
+                    if private {
+                        self.shared_array(st, wd * numel)
+                    } else {
+                        self.scratch(st, wd * numel)
+                    }
+                })
                 .collect();
             let warp = self.warp();
             let warp_bits = self.num_warps.trailing_zeros();
@@ -233,7 +308,8 @@ impl Lowerer<'_> {
                     self.shared_store(arr, idx, x, ty);
                 }
             }
-            self.emit(Stmt::Barrier);
+            // The partials travel through threadgroup memory alone.
+            self.emit(Stmt::SharedBarrier);
             for (ro, acc) in accs.iter_mut().enumerate() {
                 let at = self.iadd(base, Self::i32c(lin(ro)));
                 for w in 0..wd {
@@ -250,9 +326,11 @@ impl Lowerer<'_> {
                     };
                 }
             }
-            self.emit(Stmt::Barrier);
-            for arr in arrs {
-                self.release(arr);
+            if !private {
+                self.emit(Stmt::SharedBarrier);
+                for arr in arrs {
+                    self.release(arr);
+                }
             }
         }
 
