@@ -504,8 +504,9 @@ fn cse_keeps_zeros_of_different_sign_apart() {
 #[test]
 fn dot_acc_folds_add_of_zero_accumulated_dot() {
     // `acc += tl.dot(a, b)` in a K loop (both operand orders), then the cases that must stay:
-    // a dot whose result is used twice, a dot accumulating into a nonzero constant, and a
-    // dot outside the loop whose add is inside it (folding would run it every iteration).
+    // a dot whose result is used twice, a dot accumulating into a nonzero constant, a dot
+    // outside the loop whose add is inside it (folding would run it every iteration), and an
+    // imprecisely accumulating dot.
     let out = run(
         fold_dot_acc,
         "tt.func @k(%p: ptr<f16> {arg=0}, %q: ptr<f32> {arg=1}, %n: i32 {arg=2}) {
@@ -528,7 +529,9 @@ fn dot_acc_folds_add_of_zero_accumulated_dot() {
     %17 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %5 : tensor<16x16xf32>
     %18 = add %16, %17 : tensor<16x16xf32>
     %19 = add %18, %6 : tensor<16x16xf32>
-    yield %19
+    %21 = dot {precision=ieee, max_num_imprecise_acc=32} %1, %1, %2 : tensor<16x16xf32>
+    %22 = add %19, %21 : tensor<16x16xf32>
+    yield %22
   }
   %20 = splat %q : tensor<16x16xptr<f32>>
   store %20, %7
@@ -555,10 +558,12 @@ fn dot_acc_folds_add_of_zero_accumulated_dot() {
         %15 = dot {precision=ieee, max_num_imprecise_acc=0} %1, %1, %5 : tensor<16x16xf32>
         %16 = add %14, %15 : tensor<16x16xf32>
         %17 = add %16, %6 : tensor<16x16xf32>
-        yield %17
+        %18 = dot {precision=ieee, max_num_imprecise_acc=32} %1, %1, %2 : tensor<16x16xf32>
+        %19 = add %17, %18 : tensor<16x16xf32>
+        yield %19
       }
-      %18 = splat %q : tensor<16x16xptr<f32>>
-      store %18, %7
+      %20 = splat %q : tensor<16x16xptr<f32>>
+      store %20, %7
       return
     }
     ");

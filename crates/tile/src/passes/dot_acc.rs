@@ -6,7 +6,8 @@
 //! Triton folds the same pattern. On floats this reassociates (`acc + (0 + Σ)` becomes
 //! `acc + Σ` summed in the dot's order): rounding-level differences, which Triton accepts.
 //!
-//! Conditions: the dot's accumulator is a constant zero (`+0.0` or integer 0), the dot's
+//! Conditions: the dot accumulates precisely (`max_num_imprecise_acc` 0), its accumulator
+//! is a constant zero (`+0.0` or integer 0), the dot's
 //! result has no other use, both ops are in the same block (the dot moves to the add's
 //! place, where `acc` is defined; it never moves into a region that runs it more often),
 //! and the add's type is the dot's.
@@ -80,8 +81,15 @@ fn matching_dot(
     ] {
         let Some(d) = f.def_op(y) else { continue };
         let dop = &f.ops[d];
-        if !matches!(dop.kind, OpKind::Dot { .. })
-            || dop.operands.len() != 3
+        // With imprecise accumulation (fp8) the accumulator's treatment differs from the
+        // add's; Triton leaves those alone too.
+        if !matches!(
+            dop.kind,
+            OpKind::Dot {
+                max_num_imprecise_acc: 0,
+                ..
+            }
+        ) || dop.operands.len() != 3
             || uses.get(&y).copied() != Some(1)
             || f.ty(y) != res_ty
             || f.ty(x) != res_ty
