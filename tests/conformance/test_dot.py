@@ -189,3 +189,45 @@ def test_batched_acc_loop_exact(engine, batch):
     batched_acc_loop_kernel[(1,)](c, a, b, k, batch, 16, 16, 16)
     ref = a.astype(np.float64) @ b.astype(np.float64) - 3.0
     np.testing.assert_array_equal(c, ref.astype(np.float32))
+
+
+@triton.jit
+def wrapped_offsets_kernel(C, A, B, M, N, K, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr,
+                           BLOCK_K: tl.constexpr):
+    # Tutorial 03's `(pid * BLOCK + arange) % size` offsets with `acc += tl.dot(a, b)`: rows
+    # and columns past the end wrap to the start. Every element is stored, wrapped ones
+    # included, so a vector access that ran across the wrap would show.
+    pid_m = tl.program_id(0)
+    pid_n = tl.program_id(1)
+    offs_am = (pid_m * BLOCK_M + tl.arange(0, BLOCK_M)) % M
+    offs_bn = (pid_n * BLOCK_N + tl.arange(0, BLOCK_N)) % N
+    offs_k = tl.arange(0, BLOCK_K)
+    a_ptrs = A + offs_am[:, None] * K + offs_k[None, :]
+    b_ptrs = B + offs_k[:, None] * N + offs_bn[None, :]
+    acc = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
+    for k in range(0, tl.cdiv(K, BLOCK_K)):
+        a = tl.load(a_ptrs, mask=offs_k[None, :] < K - k * BLOCK_K, other=0.0)
+        b = tl.load(b_ptrs, mask=offs_k[:, None] < K - k * BLOCK_K, other=0.0)
+        acc += tl.dot(a, b)
+        a_ptrs += BLOCK_K
+        b_ptrs += BLOCK_K * N
+    rm = pid_m * BLOCK_M + tl.arange(0, BLOCK_M)
+    rn = pid_n * BLOCK_N + tl.arange(0, BLOCK_N)
+    tl.store(C + rm[:, None] * (tl.num_programs(1) * BLOCK_N) + rn[None, :], acc)
+
+
+@pytest.mark.parametrize("mnk", [(80, 48, 48), (64, 32, 32)], ids=lambda x: "x".join(map(str, x)))
+def test_wrapped_offsets_plus_equals_dot_exact(engine, mnk):
+    # Sizes divisible by 16, so the wrap falls on a run boundary the axis facts can prove.
+    m, n, k = mnk
+    bm, bn, bk = 64, 64, 16
+    r = rng("wrapped", mnk)
+    a = small_ints(r, (m, k))
+    b = small_ints(r, (k, n))
+    gm, gn = (m + bm - 1) // bm, (n + bn - 1) // bn
+    c = np.full((gm * bm, gn * bn), np.nan, np.float32)
+    wrapped_offsets_kernel[(gm, gn)](c, a, b, m, n, k, bm, bn, bk, num_warps=4)
+    rows = np.arange(gm * bm) % m
+    cols = np.arange(gn * bn) % n
+    ref = a.astype(np.float64)[rows] @ b.astype(np.float64)[:, cols]
+    np.testing.assert_array_equal(c, ref.astype(np.float32))
