@@ -270,7 +270,7 @@ fn every_libdevice_function_lowers() {
         let k = FunctionSource {
             file: SourceFile::new(
                 "kernel.py",
-                &case_kernel(&format!("    out = libdevice.{call}\n")),
+                case_kernel(&format!("    out = libdevice.{call}\n")),
                 1,
             ),
             name: "k".to_string(),

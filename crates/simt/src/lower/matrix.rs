@@ -151,7 +151,12 @@ impl Lowerer<'_> {
         let nw = self.num_warps;
         let (bm, bn) = (mt / 2, nt / 2);
         let blocks = bm * bn;
-        if nw == 0 || mt % 2 != 0 || nt % 2 != 0 || blocks == 0 || !blocks.is_multiple_of(nw) {
+        if nw == 0
+            || !mt.is_multiple_of(2)
+            || !nt.is_multiple_of(2)
+            || blocks == 0
+            || !blocks.is_multiple_of(nw)
+        {
             return None;
         }
         let tile = self.matrix_tile();
