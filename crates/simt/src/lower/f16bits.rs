@@ -208,14 +208,9 @@ impl Lowerer<'_> {
     pub(super) fn bits_operand(&mut self, op: OpId, i: usize) -> Result<LVal, LowerError> {
         let v = self.f.ops[op].operands[i];
         if let Some(tw) = self.f16_bits.twins.get(&v).cloned() {
-            if !self.asg.converts(self.f, op, i) {
+            let Some(want) = self.wanted_layout(op, i)? else {
                 return Ok(tw);
-            }
-            let want = self
-                .asg
-                .request(op, i)
-                .cloned()
-                .ok_or_else(|| self.err("internal: conversion without a target layout"))?;
+            };
             let shape = self.f.ty(v).shape.clone();
             return self.convert(&tw, &shape, &want);
         }

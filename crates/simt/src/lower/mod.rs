@@ -367,6 +367,18 @@ impl<'a> Lowerer<'a> {
             .ok_or_else(|| self.err(format!("value %{} used before it is defined", v.index())))
     }
 
+    /// The layout assignment asks of operand `i` of `op` when it is not the value's own.
+    fn wanted_layout(&self, op: OpId, i: usize) -> Result<Option<Layout>, LowerError> {
+        if !self.asg.converts(self.f, op, i) {
+            return Ok(None);
+        }
+        self.asg
+            .request(op, i)
+            .cloned()
+            .map(Some)
+            .ok_or_else(|| self.err("internal: conversion without a target layout"))
+    }
+
     /// Operand `i` of `op`, converted to the layout assignment asked for it.
     fn operand(&mut self, op: OpId, i: usize) -> Result<LVal, LowerError> {
         let v = self.f.ops[op].operands[i];
@@ -374,14 +386,9 @@ impl<'a> Lowerer<'a> {
         if self.held.contains_key(&v) {
             return self.held_to_regs(op, i);
         }
-        if !self.asg.converts(self.f, op, i) {
+        let Some(want) = self.wanted_layout(op, i)? else {
             return Ok(lv);
-        }
-        let want = self
-            .asg
-            .request(op, i)
-            .cloned()
-            .ok_or_else(|| self.err("internal: conversion without a target layout"))?;
+        };
         let shape = self.f.ty(v).shape.clone();
         if let Some(regs) = self.rematerialize(v, &want)? {
             return Ok(LVal {
