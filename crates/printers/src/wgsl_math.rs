@@ -227,9 +227,10 @@ const SINH: &str = "fn tm_sinh(x: f32) -> f32 {
 
 /// log of a finite x > 0 as (k, log(m)) with x = m 2^k, m in [sqrt(1/2), sqrt(2)):
 /// log(m) = 2 atanh(s), s = f/(2 + f) with f = m - 1 exact (|s| <= 0.172), computed as
-/// f - s (f - 2 z P(z)) (as 2s = f - s f) so that the exact f leads. Subnormal x is
-/// taken from its integer bits (drivers may flush it in arithmetic).
-const LOG_REDUCE: &str = "fn tm_log_reduce(x: f32) -> vec2<f32> {
+/// f - t, t = s (f - 2 z P(z)) (as 2s = f - s f) so that the exact f leads. Subnormal x is
+/// taken from its integer bits (drivers may flush it in arithmetic). `tm_log_split` gives
+/// (k, f, t) apart, for pow, which carries the sum with extra precision.
+const LOG_REDUCE: &str = "fn tm_log_split(x: f32) -> vec3<f32> {
     var u = bitcast<u32>(x);
     var k = -127;
     if (u < 0x00800000u) {
@@ -246,7 +247,12 @@ const LOG_REDUCE: &str = "fn tm_log_reduce(x: f32) -> vec2<f32> {
     let s = f / (2.0f + f);
     let z = s * s;
     let p = 0.33333343f + z * (0.19992864f + z * 0.14865863f);
-    return vec2<f32>(f32(k), f - s * (f - 2.0f * z * p));
+    return vec3<f32>(f32(k), f, s * (f - 2.0f * z * p));
+}
+
+fn tm_log_reduce(x: f32) -> vec2<f32> {
+    let r = tm_log_split(x);
+    return vec2<f32>(r.x, r.y - r.z);
 }
 
 // NaN for NaN and negative x (-0 excepted), -inf for zeros, +inf for +inf; else 0.
@@ -346,27 +352,15 @@ fn tm_two_prod(a: f32, b: f32) -> vec2<f32> {
 /// and 2^r is a fitted polynomial (relative error 3e-10) scaled by 2^n in two exact steps:
 /// 5.6 ulp at worst on lavapipe (the log's own approximation, scaled by |y|), 1.2 for x^2.
 const POW: &str = "fn tm_pow_core(ax: f32, y: f32) -> f32 {
-    var u = bitcast<u32>(ax);
-    var k = -127;
-    if (u < 0x00800000u) {
-        u = bitcast<u32>(f32(u));
-        k = -276;
-    }
-    k = k + i32(u >> 23u);
-    var m = bitcast<f32>((u & 0x7fffffu) | 0x3f800000u);
-    if (m > 1.4142135f) {
-        m = m * 0.5f;
-        k = k + 1;
-    }
     // ln(m) = f - t, f exact.
-    let f = m - 1.0f;
-    let s = f / (2.0f + f);
-    let z = s * s;
-    let t = s * (f - 2.0f * z * (0.33333343f + z * (0.19992864f + z * 0.14865863f)));
+    let lg = tm_log_split(ax);
+    let k = lg.x;
+    let f = lg.y;
+    let t = lg.z;
     // log2|x| = k + f/ln2 - t/ln2 = lh + ll.
     let fe = tm_two_prod(f, 1.442695f);
     let small = fe.y + (f * 1.925963e-8f - t * 1.442695f);
-    let a = tm_two_sum(f32(k), fe.x);
+    let a = tm_two_sum(k, fe.x);
     let b = tm_two_sum(a.x, small);
     let lh = b.x;
     let ll = a.y + b.y;
@@ -496,7 +490,7 @@ pub(crate) fn helper_text(used: &BTreeSet<MathFn>, o: &mut String) {
     if has(MathFn::Atan) || has(MathFn::Atan2) {
         o.push_str(ATAN_CORE);
     }
-    if has(MathFn::Log) || has(MathFn::Log2) {
+    if has(MathFn::Log) || has(MathFn::Log2) || has(MathFn::Pow) {
         o.push_str(LOG_REDUCE);
     }
     if has(MathFn::Pow) || has(MathFn::Fma) {
